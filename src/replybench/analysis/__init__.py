@@ -1,0 +1,1 @@
+"""Analysis: the outcomes table and the statistics computed from it."""

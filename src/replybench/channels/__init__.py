@@ -1,0 +1,1 @@
+"""Channels: the ways replybench asks companies and hears back (one small protocol each)."""

@@ -1,0 +1,114 @@
+"""The Channel protocol (send / listen / describe), the values that cross it, and the channel registry.
+
+A channel does one real action per probe and reports evidence; it never decides probe states. The dispatcher
+commits ``sending`` (with the pre-generated Message-ID) before calling :meth:`Channel.send`, so a crash inside
+``send`` can never lead to a second send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+from replybench.errors import ChannelError
+from replybench.models import Persona, Target
+
+
+@dataclass(frozen=True)
+class OutboundProbe:
+    """Everything a channel needs to send one inquiry."""
+
+    probe_id: str
+    token: str
+    target: Target
+    persona: Persona
+    subject: str
+    body: str
+    message_id: str
+    reply_address: str
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    """Proof that the company's side accepted the inquiry, with the authoritative ``sent_at``."""
+
+    sent_at: datetime
+    clock: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """One observed inbound item, exactly as received: the raw bytes plus how and when it arrived.
+
+    ``received_at`` is server-side (our SMTP server's receipt time, IMAP INTERNALDATE, an API's created_at);
+    ``clock`` names which. ``source``/``uidvalidity``/``uid`` identify a mailbox position for de-duplication.
+    """
+
+    channel: str
+    raw: bytes
+    received_at: datetime
+    clock: str
+    source: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+    envelope_from: str | None = None
+    envelope_to: tuple[str, ...] = ()
+
+
+InboundSink = Callable[[InboundItem], Awaitable[None]]
+"""Receives every inbound item; it returns only once the raw item is durably stored."""
+
+
+@dataclass(frozen=True)
+class ChannelDescription:
+    """What a channel can do and needs, shown by ``replybench check`` and used by the planner."""
+
+    name: str
+    needs_browser: bool = False
+    credentials: tuple[str, ...] = ()
+    missing_credentials: tuple[str, ...] = ()
+    listens_with: str = ""
+    notes: str = ""
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """One way of asking a company something and hearing back."""
+
+    name: str
+
+    async def send(self, probe: OutboundProbe) -> SendReceipt:
+        """Do the one real action; raise SendFailed (certainly not sent) or SendUncertain (may have been)."""
+        ...
+
+    async def listen(self, sink: InboundSink) -> None:
+        """Run until cancelled, pushing every inbound item into ``sink`` (raw first)."""
+        ...
+
+    def describe(self) -> ChannelDescription:
+        """Capabilities and requirements."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def channel_classes() -> dict[str, type]:
+    """Channel implementations registered under the ``replybench.channels`` entry-point group."""
+    found: dict[str, type] = {}
+    for ep in entry_points(group="replybench.channels"):
+        found[ep.name] = ep.load()
+    return found
+
+
+def channel_class(name: str) -> type:
+    """The implementation of channel ``name``, or a ChannelError that lists the known channels."""
+    classes = channel_classes()
+    if name not in classes:
+        raise ChannelError(f"unknown channel {name!r}; installed channels: {', '.join(sorted(classes)) or 'none'}")
+    return classes[name]

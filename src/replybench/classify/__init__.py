@@ -1,0 +1,1 @@
+"""Classification of inbound messages: bounce, automatic reply, out-of-office, human."""

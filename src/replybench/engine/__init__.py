@@ -1,0 +1,1 @@
+"""The engine: scheduler, at-most-once dispatcher, listeners, recovery and timeouts."""

@@ -1,0 +1,423 @@
+"""Typed definitions of a workspace: targets, personas, probe scripts, suites, and the settings that bind them.
+
+Every model is validated by pydantic v2 with ``extra="forbid"`` so that a misspelt key is an error that names
+the key, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+
+from replybench.timefmt import parse_duration
+
+_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+_ADDRESS = re.compile(r"^[^@\s<>\"]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[^@\s<>\"]+@localhost$")
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(lambda d: d.total_seconds(), return_type=float),
+]
+Identifier = Annotated[str, Field(pattern=_ID, description="lower-case letters, digits, '-', '_' or '.'")]
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r} (expected e.g. 'Europe/Berlin')") from exc
+    return value
+
+
+def _check_address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS.match(value):
+        raise ValueError(f"expected an email address like 'support@example.com', got {value!r}")
+    return value
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+EmailAddress = Annotated[str, BeforeValidator(_check_address)]
+
+
+class Strict(BaseModel):
+    """Base of every workspace model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProbeState(StrEnum):
+    """Lifecycle of one probe (design §3): planned → sending → sent → closed, or a terminal alternative."""
+
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    CLOSED = "closed"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+
+
+TERMINAL_STATES = frozenset(
+    {ProbeState.CLOSED, ProbeState.FAILED, ProbeState.UNCERTAIN, ProbeState.BLOCKED, ProbeState.SKIPPED}
+)
+
+
+class MessageClass(StrEnum):
+    """What an inbound message is, as decided by the classifier."""
+
+    AUTO_ACK = "auto_ack"
+    HUMAN = "human"
+    BOUNCE = "bounce"
+    OUT_OF_OFFICE = "out_of_office"
+    DEFLECTION = "deflection"
+    MARKETING = "marketing"
+    OWN_COPY = "own_copy"
+    UNKNOWN = "unknown"
+
+
+#: Classes that are not an answer from the company at all.
+NOT_A_RESPONSE = frozenset({MessageClass.BOUNCE, MessageClass.MARKETING, MessageClass.OWN_COPY})
+#: Classes that answer but are not a person answering (design §5: excluded from "first human response").
+NOT_HUMAN = NOT_A_RESPONSE | {MessageClass.AUTO_ACK, MessageClass.OUT_OF_OFFICE, MessageClass.UNKNOWN}
+
+
+# --------------------------------------------------------------------------------------------- opening hours
+
+
+def _parse_interval(text: str) -> tuple[time, time]:
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not m:
+        raise ValueError(f"expected an interval like '09:00-17:30', got {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
+        raise ValueError(f"not a time of day in {text!r}")
+    start = time(h1 % 24, m1)
+    end = time(h2 % 24, m2)
+    if start == end and h1 != h2:
+        return start, end
+    if start == end:
+        raise ValueError(f"empty interval {text!r}")
+    return start, end
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(Strict):
+    """Weekly opening hours in the target's own time zone, with public holidays and explicit closures.
+
+    Each weekday holds intervals "HH:MM-HH:MM"; an interval whose end is before its start runs overnight into
+    the next day. ``weekdays`` applies to Monday to Friday unless a day is given on its own.
+    """
+
+    weekdays: list[str] | None = None
+    mon: list[str] | None = None
+    tue: list[str] | None = None
+    wed: list[str] | None = None
+    thu: list[str] | None = None
+    fri: list[str] | None = None
+    sat: list[str] | None = None
+    sun: list[str] | None = None
+    holidays: bool = True
+    subdivision: str | None = None
+    closures: list[date] = Field(default_factory=list)
+
+    @field_validator("weekdays", *WEEKDAYS)
+    @classmethod
+    def _intervals(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            for item in value:
+                _parse_interval(item)
+        return value
+
+    def weekly(self) -> dict[int, list[tuple[time, time]]]:
+        """Map weekday (0 = Monday) to its opening intervals."""
+        table: dict[int, list[tuple[time, time]]] = {}
+        for i, day in enumerate(WEEKDAYS):
+            own = getattr(self, day)
+            spec = own if own is not None else (self.weekdays if i < 5 else None)
+            table[i] = [_parse_interval(s) for s in (spec or [])]
+        return table
+
+
+DEFAULT_HOURS = BusinessHours(weekdays=["09:00-17:00"])
+
+
+# --------------------------------------------------------------------------------------------- targets
+
+
+class EmailEndpoint(Strict):
+    """Where email inquiries to a target go."""
+
+    address: EmailAddress
+
+
+class Endpoints(Strict):
+    """A target's endpoints per channel (only email in this version; forms, chat and social come later)."""
+
+    email: EmailEndpoint | None = None
+
+
+class RateLimit(Strict):
+    """Politeness limits for one target: a minimum gap between two sends and a daily cap."""
+
+    min_interval: Duration = timedelta(seconds=0)
+    max_per_day: int | None = Field(default=None, ge=1)
+
+
+SandboxProfile = Literal["fast", "slow", "ack_only", "business_hours", "bounce", "never", "out_of_office"]
+
+
+class SandboxBehaviour(Strict):
+    """How a simulated company of the sandbox answers (used only when the workspace runs in sandbox mode).
+
+    ``profile`` picks a preset; the other fields override it. Human reply delays are log-normal with the
+    given median and sigma (heavy-tailed, like real help desks).
+    """
+
+    profile: SandboxProfile = "fast"
+    ack: bool | None = None
+    ack_delay: Duration | None = None
+    human_probability: float | None = Field(default=None, ge=0, le=1)
+    human_median: Duration | None = None
+    human_sigma: float | None = Field(default=None, ge=0, le=5)
+    business_hours_only: bool | None = None
+    bounce: bool | None = None
+    out_of_office: bool | None = None
+
+
+class Target(Strict):
+    """A company whose customer service is measured."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+    industry: str = "unspecified"
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    timezone: TimeZoneName = "UTC"
+    hours: BusinessHours = DEFAULT_HOURS
+    endpoints: Endpoints = Endpoints()
+    do_not_contact: bool = False
+    rate_limit: RateLimit | None = None
+    sandbox: SandboxBehaviour | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The target's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def channels(self) -> list[str]:
+        """Channels this target has an endpoint for."""
+        return [name for name, value in self.endpoints if value is not None]
+
+
+# --------------------------------------------------------------------------------------------- personas
+
+
+class EmailIdentity(Strict):
+    """A persona's mailbox. Replies come to ``local+TOKEN@domain`` so each reply names its probe."""
+
+    address: EmailAddress
+    token_in_from: bool = True
+
+    @property
+    def local(self) -> str:
+        """Local part (before '@')."""
+        return self.address.rsplit("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        """Domain part (after '@'), lower-cased."""
+        return self.address.rsplit("@", 1)[1].lower()
+
+
+class Persona(Strict):
+    """Who asks: a name, a language, a mailbox."""
+
+    id: Identifier
+    display_name: str = Field(min_length=1)
+    first_name: str | None = None
+    language: str = "en"
+    email: EmailIdentity | None = None
+
+    @property
+    def given_name(self) -> str:
+        """First name for templates (defaults to the first word of the display name)."""
+        return self.first_name or self.display_name.split()[0]
+
+
+# --------------------------------------------------------------------------------------------- scripts
+
+
+class Rubric(Strict):
+    """What a complete answer contains: phrases or regular expressions (deepened in the quality issue)."""
+
+    required: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list)
+    forbidden: list[str] = Field(default_factory=list)
+
+
+class ProbeScript(Strict):
+    """A scripted inquiry: Jinja2 templates for subject and body, the channels it fits, and its rubric."""
+
+    id: Identifier
+    title: str | None = None
+    channels: list[str] = Field(default_factory=lambda: ["email"], min_length=1)
+    category: Literal["pre-sales", "support", "complaint", "other"] = "support"
+    language: str = "en"
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+    rubric: Rubric = Rubric()
+
+
+# --------------------------------------------------------------------------------------------- suites
+
+
+class Schedule(Strict):
+    """When probes are sent: a window from ``start``, spread at random (deterministic for ``seed``)."""
+
+    start: datetime | Literal["now"] = "now"
+    window: Duration = timedelta(hours=0)
+    business_hours: bool = False
+    spacing: Duration = timedelta(seconds=0)
+    repeats: int = Field(default=1, ge=1, le=1000)
+    seed: int = 0
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime | str) -> datetime | str:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("give the start with a time zone offset, e.g. 2026-12-01T09:00:00+01:00")
+        return value
+
+
+class Wait(Strict):
+    """How long to wait for answers (the censoring horizon) and when a probe may close early."""
+
+    limit: Duration = timedelta(days=7)
+    until: Literal["human", "horizon"] = "human"
+
+    @field_validator("limit")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("the wait limit must be positive")
+        return value
+
+
+class SLA(Strict):
+    """A service-level objective: answered by a human (or at all) within a time, on a channel."""
+
+    channel: str = "email"
+    within: Duration
+    measure: Literal["human", "any"] = "human"
+    business_time: bool = False
+    target_rate: float = Field(default=0.9, gt=0, le=1)
+
+
+class Suite(Strict):
+    """A benchmark suite: which targets get which scripts, through which channels and personas, and when."""
+
+    id: Identifier
+    name: str | None = None
+    description: str | None = None
+    targets: list[str] = Field(min_length=1)
+    scripts: list[str] = Field(min_length=1)
+    channels: list[str] = Field(default_factory=lambda: ["email"], min_length=1)
+    personas: list[str] = Field(min_length=1)
+    schedule: Schedule = Schedule()
+    wait: Wait = Wait()
+    slas: list[SLA] = Field(default_factory=list)
+    rate_limit: RateLimit = RateLimit()
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+class SmtpOutbound(Strict):
+    """The submission server that sends probes (credentials by environment-variable name only)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout: Duration = timedelta(seconds=60)
+    connections: int = Field(default=4, ge=1, le=64)
+    sent_copy: bool = True
+
+
+class SmtpInbound(Strict):
+    """The built-in inbound SMTP server for a dedicated probe domain (receipt time to the millisecond)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+
+
+class ImapInbound(Strict):
+    """An IMAP mailbox watched with IDLE (received_at = INTERNALDATE, whole seconds)."""
+
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "tls"
+    username_env: str
+    password_env: str
+    mailbox: str = "INBOX"
+    idle_renew: Duration = timedelta(minutes=29)
+
+
+class EmailSettings(Strict):
+    """How email probes leave and how replies come back."""
+
+    outbound: SmtpOutbound = SmtpOutbound()
+    listener: Literal["smtp", "imap"] = "smtp"
+    smtp: SmtpInbound = SmtpInbound()
+    imap: ImapInbound | None = None
+
+    @model_validator(mode="after")
+    def _imap_needs_settings(self) -> EmailSettings:
+        if self.listener == "imap" and self.imap is None:
+            raise ValueError("listener = 'imap' needs an [email.imap] table with host, username_env, password_env")
+        return self
+
+
+class Settings(Strict):
+    """The workspace's own settings (``replybench.toml``)."""
+
+    name: str = "replybench workspace"
+    mode: Literal["sandbox", "live"] = "sandbox"
+    store: str = ".replybench/replybench.sqlite3"
+    reports_dir: str = ".replybench/reports"
+    probes: str = "probes"
+    benchmarks: str = "benchmarks"
+    reports: str = "reports"
+    do_not_contact: list[str] = Field(default_factory=list)
+    reconcile_grace: Duration = timedelta(seconds=10)
+    email: EmailSettings = EmailSettings()
+
+
+class Workspace(BaseModel):
+    """A loaded, validated workspace: its folder, settings, and every definition by id."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    root: Path
+    settings: Settings
+    targets: dict[str, Target]
+    personas: dict[str, Persona]
+    scripts: dict[str, ProbeScript]
+    suites: dict[str, Suite]
+    sources: dict[str, Any] = Field(default_factory=dict)
+
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the settings against the workspace root."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p

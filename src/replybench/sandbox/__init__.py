@@ -1,0 +1,1 @@
+"""The sandbox: simulated companies on loopback, the embedded default for the demo and the tests."""

@@ -1,0 +1,1 @@
+"""The store: one API over SQLite (default) and, later, PostgreSQL."""
