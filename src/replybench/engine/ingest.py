@@ -1,0 +1,132 @@
+"""The inbound sink: store raw first, then parse, match, classify, and apply what the message proves.
+
+A listener awaits :meth:`Ingestor.accept`; it returns once the raw bytes are committed, so an SMTP server can
+answer 250 only for mail that is safe. Everything after the raw commit is re-derivable and guarded: a message
+that breaks the parser is stored and marked, never lost, and never stops a listener.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from replybench.channels.base import InboundItem, SendReceipt
+from replybench.classify import classify_email
+from replybench.engine.match import match_message
+from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
+from replybench.models import MessageClass, ProbeState
+from replybench.store import MessageRecord, Store
+from replybench.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+
+HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
+
+
+class Ingestor:
+    """Receives every inbound item of a running engine."""
+
+    def __init__(self, store: Store, *, wait_limits: Callable[[str], tuple[timedelta, str] | None]):
+        self.store = store
+        self._wait_limits = wait_limits
+        self.received = 0
+        self.duplicates = 0
+
+    async def accept(self, item: InboundItem) -> None:
+        """Store ``item`` durably, then process it; never raises for bad content."""
+        message_id, is_new = self.store.add_inbound(item)
+        if not is_new:
+            self.duplicates += 1
+            return
+        self.received += 1
+        try:
+            self.process(message_id)
+        except Exception:
+            log.exception("message %s stored raw but could not be processed", message_id)
+            self.store.record_parse(message_id, status="error", error="processing failed; see the log")
+
+    def process(self, message_id: int) -> None:
+        """Parse, match and classify a stored message (idempotent: can be re-run at any time)."""
+        record = self.store.get_message(message_id)
+        if record is None:
+            return
+        parsed: ParsedEmail | None
+        try:
+            parsed = parse_email(record.raw)
+        except MalformedEmail as exc:
+            parsed = None
+            self.store.record_parse(message_id, status="malformed", error=str(exc)[:500])
+        else:
+            self.store.record_parse(
+                message_id, status="parsed", sender=parsed.from_addr, subject=parsed.subject, text=parsed.text
+            )
+        match = match_message(self.store, record.envelope_to, parsed)
+        self.store.record_match(message_id, match.probe.id if match.probe else None, match.method, match.detail)
+        if match.own_copy:
+            self.store.record_class(message_id, MessageClass.OWN_COPY, "own_copy." + (match.method or ""), 1.0,
+                                    match.detail, {})
+        elif parsed is not None:
+            c = classify_email(parsed)
+            self.store.record_class(message_id, c.cls, c.rule, c.confidence, c.evidence, dict(c.detail))
+        else:
+            self.store.record_class(message_id, MessageClass.UNKNOWN, "malformed", 0.0, "", {})
+        if match.probe is not None:
+            updated = self.store.get_message(message_id)
+            if updated is not None:
+                self._apply(updated)
+
+    def _apply(self, message: MessageRecord) -> None:
+        """What a matched message proves about its probe: that it was sent, or that it can close."""
+        assert message.probe_id is not None
+        probe = self.store.get_probe(message.probe_id)
+        if probe is None:
+            return
+        limits = self._wait_limits(probe.run_id)
+        if probe.state is ProbeState.UNCERTAIN and limits is not None:
+            # A copy or a reply proves the relay accepted the probe: reconcile it (design §3).
+            if message.cls is MessageClass.OWN_COPY:
+                sent_at, clock, how = message.received_at, "sent-copy-receipt", "own blind copy received"
+            else:
+                sent_at = probe.attempt_at or message.received_at
+                clock, how = "send-attempt", "a reply carries its token"
+            receipt = SendReceipt(sent_at=sent_at, clock=clock, evidence={"reconciled": how, **probe.evidence})
+            if self.store.mark_sent(probe.id, receipt, sent_at + limits[0]):
+                self.store.log_event("reconciled", run_id=probe.run_id, probe_id=probe.id, detail={"how": how})
+            probe = self.store.get_probe(probe.id) or probe
+        if (
+            probe.state is ProbeState.SENT
+            and limits is not None
+            and limits[1] == "human"
+            and message.cls in HUMAN_CLASSES
+            and probe.closes_at is not None
+            and message.received_at <= probe.closes_at
+        ):
+            self.store.close_probe(probe.id, utcnow(), "human response")
+
+
+def reconcile_sending(store: Store, run_id: str, wait_limit: timedelta, now: datetime) -> dict[str, int]:
+    """After a restart: settle every probe left in ``sending`` by a previous process. Never re-sends.
+
+    A probe whose own blind copy or a reply reached the store is ``sent`` (sent_at from the copy's receipt, or
+    the attempt time when only a reply proves it); any other is ``uncertain``.
+    """
+    counts = {"sent": 0, "uncertain": 0}
+    for probe in store.probes(run_id, [ProbeState.SENDING]):
+        messages = store.messages(probe_id=probe.id)
+        copies = [m for m in messages if m.cls is MessageClass.OWN_COPY]
+        replies = [m for m in messages if m.cls is not MessageClass.OWN_COPY]
+        if copies:
+            receipt = SendReceipt(copies[0].received_at, "sent-copy-receipt",
+                                  {"reconciled": "own blind copy received", "message_id": probe.message_id})
+        elif replies:
+            receipt = SendReceipt(probe.attempt_at or replies[0].received_at, "send-attempt",
+                                  {"reconciled": "a reply carries its token", "message_id": probe.message_id})
+        else:
+            store.mark_uncertain(probe.id, "interrupted during sending; no copy or reply proves it was sent")
+            counts["uncertain"] += 1
+            continue
+        store.mark_sent(probe.id, receipt, receipt.sent_at + wait_limit)
+        store.log_event("reconciled", run_id=run_id, probe_id=probe.id, detail=receipt.evidence)
+        counts["sent"] += 1
+    return counts

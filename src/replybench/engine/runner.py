@@ -1,0 +1,274 @@
+"""Run a suite to completion: schedule due probes, send each at most once, listen, reconcile, close.
+
+One asyncio process runs the dispatcher and the listeners beside it. A run is resumable: running the suite
+again continues its open run. A probe is committed as ``sending`` before its channel acts; a probe found in
+``sending`` at start-up belonged to an interrupted process and is reconciled, never re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from replybench.channels.base import Channel, OutboundProbe
+from replybench.engine.ingest import Ingestor, reconcile_sending
+from replybench.engine.runs import create_run
+from replybench.errors import ReplybenchError, SendFailed, SendUncertain, UnknownSuiteError
+from replybench.models import TERMINAL_STATES, Persona, ProbeState, Target, Workspace
+from replybench.plan import do_not_contact_reason
+from replybench.store import ProbeRecord, RunRecord, Store
+from replybench.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATES = (ProbeState.PLANNED, ProbeState.SENDING, ProbeState.SENT)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """A snapshot of a run's progress, for progress bars."""
+
+    run_id: str
+    total: int
+    counts: Mapping[ProbeState, int]
+    received: int
+
+    @property
+    def done(self) -> int:
+        """Probes in a terminal state."""
+        return sum(n for s, n in self.counts.items() if s in TERMINAL_STATES)
+
+    @property
+    def sent(self) -> int:
+        """Probes that reached the company (sent, or closed after being sent)."""
+        return self.counts.get(ProbeState.SENT, 0) + self.counts.get(ProbeState.CLOSED, 0)
+
+
+@dataclass
+class RunOptions:
+    """How a run behaves."""
+
+    new: bool = False
+    tick: float = 0.2
+    progress: Callable[[RunProgress], None] | None = None
+    drain_timeout: float = 60.0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _RateGate:
+    """Per-target politeness: minimum interval between sends and a cap per rolling day."""
+
+    def __init__(self, ws: Workspace, suite_min: timedelta):
+        self._ws = ws
+        self._suite_min = suite_min
+        self._history: dict[str, deque[datetime]] = defaultdict(deque)
+
+    def seed(self, probes: list[ProbeRecord]) -> None:
+        for p in sorted(probes, key=lambda p: p.attempt_at or p.due_at):
+            if p.attempt_at is not None:
+                self._history[p.target_id].append(p.attempt_at)
+
+    def next_allowed(self, target: Target, now: datetime) -> datetime:
+        """Now, or the earliest time the next send to ``target`` is allowed."""
+        history = self._history[target.id]
+        limit = target.rate_limit
+        gap = max(self._suite_min, limit.min_interval if limit else timedelta(0))
+        earliest = now
+        if history:
+            earliest = max(earliest, history[-1] + gap)
+        if limit and limit.max_per_day:
+            while history and history[0] <= now - timedelta(days=1):
+                history.popleft()
+            if len(history) >= limit.max_per_day:
+                earliest = max(earliest, history[-limit.max_per_day] + timedelta(days=1))
+        return earliest
+
+    def record(self, target_id: str, at: datetime) -> None:
+        self._history[target_id].append(at)
+
+
+class Engine:
+    """Runs suites of one workspace against a set of channels, writing everything to the store."""
+
+    def __init__(self, ws: Workspace, store: Store, channels: Mapping[str, Channel]):
+        self.ws = ws
+        self.store = store
+        self.channels = dict(channels)
+        self._limits: dict[str, tuple[timedelta, str]] = {}
+        self.ingestor = Ingestor(store, wait_limits=self._wait_limits)
+        self._stopping = False
+
+    def _wait_limits(self, run_id: str) -> tuple[timedelta, str] | None:
+        if run_id not in self._limits:
+            run = self.store.get_run(run_id)
+            if run is None:
+                return None
+            self._limits[run_id] = (timedelta(seconds=run.wait_limit_s), run.until)
+        return self._limits[run_id]
+
+    def start_or_resume(self, suite_id: str, *, new: bool = False) -> tuple[RunRecord, bool]:
+        """The open run of the suite (resumed), or a new one. Returns (run, created)."""
+        if suite_id not in self.ws.suites:
+            known = ", ".join(sorted(self.ws.suites)) or "none"
+            raise UnknownSuiteError(f"no suite {suite_id!r} in this workspace (suites: {known})")
+        if not new:
+            existing = self.store.open_run(suite_id)
+            if existing is not None:
+                return existing, False
+        return create_run(self.ws, self.ws.suites[suite_id], self.store, utcnow()), True
+
+    async def run(self, suite_id: str, options: RunOptions | None = None) -> RunRecord:
+        """Run (or resume) a suite until every probe is in a terminal state, or until stopped."""
+        options = options or RunOptions()
+        run, _created = self.start_or_resume(suite_id, new=options.new)
+        self.store.log_event("engine_started", run_id=run.id)
+        listeners = [asyncio.create_task(ch.listen(self.ingestor.accept), name=f"listen-{n}")
+                     for n, ch in self.channels.items()]
+        try:
+            await asyncio.sleep(0.05)  # let listeners bind before anything can answer
+            self._raise_listener_errors(listeners)
+            await self._recover(run, options)
+            await self._loop(run, options, listeners)
+        finally:
+            for task in listeners:
+                task.cancel()
+            for task in listeners:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for ch in self.channels.values():
+                with contextlib.suppress(Exception):
+                    await ch.aclose()
+        counts = self.store.state_counts(run.id)
+        if not any(counts.get(s, 0) for s in ACTIVE_STATES):
+            self.store.finish_run(run.id, utcnow())
+        else:
+            self.store.log_event("engine_stopped", run_id=run.id, detail={s.value: n for s, n in counts.items()})
+        return self.store.get_run(run.id) or run
+
+    @staticmethod
+    def _raise_listener_errors(listeners: list[asyncio.Task[None]]) -> None:
+        for task in listeners:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                if isinstance(exc, ReplybenchError):
+                    raise exc
+                raise ReplybenchError(f"a listener failed: {exc}") from exc
+
+    async def _recover(self, run: RunRecord, options: RunOptions) -> None:
+        leftovers = self.store.probes(run.id, [ProbeState.SENDING])
+        if not leftovers:
+            return
+        grace = self.ws.settings.reconcile_grace.total_seconds()
+        log.warning("%d probe(s) were interrupted while sending; waiting %.0f s for proof before reconciling",
+                    len(leftovers), grace)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(options.stop.wait(), timeout=grace)
+        counts = reconcile_sending(self.store, run.id, timedelta(seconds=run.wait_limit_s), utcnow())
+        log.warning("reconciled interrupted probes: %d proven sent, %d uncertain", counts["sent"], counts["uncertain"])
+
+    def _progress(self, run: RunRecord, options: RunOptions) -> dict[ProbeState, int]:
+        counts = self.store.state_counts(run.id)
+        if options.progress:
+            options.progress(RunProgress(run.id, sum(counts.values()), counts, self.ingestor.received))
+        return counts
+
+    async def _loop(self, run: RunRecord, options: RunOptions, listeners: list[asyncio.Task[None]]) -> None:
+        suite_snapshot = run.snapshot.get("suite", {})
+        suite_min = timedelta(seconds=float(suite_snapshot.get("rate_limit", {}).get("min_interval", 0) or 0))
+        gate = _RateGate(self.ws, suite_min)
+        gate.seed(self.store.probes(run.id))
+        wait_limit = timedelta(seconds=run.wait_limit_s)
+        connections = max(1, self.ws.settings.email.outbound.connections)
+        slots = asyncio.Semaphore(connections)
+        in_flight: set[asyncio.Task[None]] = set()
+        claimed: set[str] = set()
+        while True:
+            self._raise_listener_errors(listeners)
+            now = utcnow()
+            for probe in self.store.probes(run.id, [ProbeState.SENT]):
+                if probe.closes_at is not None and probe.closes_at <= now:
+                    self.store.close_probe(probe.id, now, "horizon reached")
+            if not options.stop.is_set():
+                for probe in self.store.probes(run.id, [ProbeState.PLANNED]):
+                    if probe.due_at > now:
+                        break
+                    if probe.id in claimed:
+                        continue
+                    target = self._target(run, probe.target_id)
+                    allowed = gate.next_allowed(target, now)
+                    if allowed > now:
+                        self.store.postpone(probe.id, allowed)
+                        continue
+                    gate.record(target.id, now)
+                    claimed.add(probe.id)
+                    task = asyncio.create_task(self._dispatch(run, probe, target, wait_limit, slots))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+            self._stopping = options.stop.is_set()
+            counts = self._progress(run, options)
+            active = any(counts.get(s, 0) for s in ACTIVE_STATES)
+            if options.stop.is_set() or (not active and not in_flight):
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(options.stop.wait(), timeout=options.tick)
+        if in_flight:
+            # Let sends already talking to a server finish: cancelling one mid-DATA would leave it uncertain.
+            await asyncio.wait(in_flight, timeout=options.drain_timeout)
+        self._progress(run, options)
+
+    def _target(self, run: RunRecord, target_id: str) -> Target:
+        snap = run.snapshot.get("targets", {}).get(target_id)
+        if target_id in self.ws.targets:
+            return self.ws.targets[target_id]
+        return Target.model_validate(snap)
+
+    def _persona(self, run: RunRecord, persona_id: str) -> Persona:
+        if persona_id in self.ws.personas:
+            return self.ws.personas[persona_id]
+        return Persona.model_validate(run.snapshot["personas"][persona_id])
+
+    async def _dispatch(
+        self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta, slots: asyncio.Semaphore
+    ) -> None:
+        async with slots:
+            if self._stopping:
+                return
+            reason = do_not_contact_reason(target, probe.channel, self.ws.settings.do_not_contact)
+            if reason:
+                self.store.mark_skipped(probe.id, reason)
+                return
+            channel = self.channels.get(probe.channel)
+            if channel is None:
+                self.store.mark_skipped(probe.id, f"channel {probe.channel!r} is not available in this run")
+                return
+            if not self.store.mark_sending(probe.id, utcnow()):
+                return
+            outbound = OutboundProbe(
+                probe_id=probe.id,
+                token=probe.token,
+                target=target,
+                persona=self._persona(run, probe.persona_id),
+                subject=probe.subject,
+                body=probe.body,
+                message_id=probe.message_id,
+                reply_address=probe.reply_address,
+            )
+            try:
+                receipt = await channel.send(outbound)
+            except SendFailed as exc:
+                self.store.mark_failed(probe.id, str(exc) or type(exc).__name__)
+            except SendUncertain as exc:
+                self.store.mark_uncertain(probe.id, str(exc) or type(exc).__name__)
+            except asyncio.CancelledError:
+                self.store.mark_uncertain(probe.id, "cancelled while sending")
+                raise
+            except Exception as exc:
+                log.exception("unexpected error while sending probe %s", probe.id)
+                self.store.mark_uncertain(probe.id, f"unexpected error while sending: {exc}")
+            else:
+                self.store.mark_sent(probe.id, receipt, receipt.sent_at + wait_limit)
