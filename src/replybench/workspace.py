@@ -7,6 +7,7 @@ a ``body_file``) and ``benchmarks/`` (``*.toml`` files holding ``[[targets]]``, 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,8 +44,10 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = getattr(exc, "msg", str(exc))
+        # Python < 3.14 puts the position only in the message: "... (at line 2, column 10)"
+        found = re.search(r"\s*\(at line (\d+), column \d+\)$", str(exc))
+        line = int(found.group(1)) if found else getattr(exc, "lineno", None)
+        message = str(exc)[: found.start()] if found else str(exc)
         raise ConfigError(path, f"invalid TOML: {message}", line=line) from exc
 
 

@@ -50,6 +50,7 @@ class Outcome:
     due_at: datetime | None = None
     country: str | None = None
     timezone: str | None = None
+    observed_until: datetime | None = None
 
     @property
     def was_sent(self) -> bool:
@@ -57,10 +58,11 @@ class Outcome:
         return self.sent_at is not None
 
     def observed_for_s(self) -> float | None:
-        """Seconds from sent_at to the horizon: the censoring time of a probe without a human reply."""
-        if self.sent_at is None or self.horizon_at is None:
+        """Seconds a probe without a human reply was followed: to its horizon, or to now while still open."""
+        end = self.observed_until or self.horizon_at
+        if self.sent_at is None or end is None:
             return None
-        return (self.horizon_at - self.sent_at).total_seconds()
+        return max(0.0, (end - self.sent_at).total_seconds())
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready dict: timestamps as ISO 8601 UTC with milliseconds."""

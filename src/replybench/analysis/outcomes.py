@@ -1,0 +1,98 @@
+"""Derive the outcomes table (one :class:`Outcome` per probe) from the store. Re-derivable at any time.
+
+Only what reached us by the probe's horizon counts; later replies stay in the store but are censored out.
+A delivery-delay notice (DSN ``Action: delayed``) is neither a bounce nor a response: the clock keeps running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from replybench.analysis.outcome import Outcome
+from replybench.clock import BusinessClock
+from replybench.models import NOT_A_RESPONSE, MessageClass, ProbeState, Target
+from replybench.store import MessageRecord, ProbeRecord, RunRecord, Store
+from replybench.timefmt import utcnow
+
+HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
+
+
+def _is_delay_notice(message: MessageRecord) -> bool:
+    return message.cls is MessageClass.BOUNCE and message.detail.get("dsn_action") == "delayed"
+
+
+def outcome_for(
+    probe: ProbeRecord, run: RunRecord, target: Target, messages: Iterable[MessageRecord], now: datetime
+) -> Outcome:
+    """The outcome of one probe from its record and the messages matched to it, as known at ``now``."""
+    sent = probe.sent_at is not None and probe.state in (ProbeState.SENT, ProbeState.CLOSED)
+    horizon = probe.closes_at if sent else None
+    observed_until = min(horizon, now) if horizon is not None and probe.state is ProbeState.SENT else horizon
+    in_time = [
+        m
+        for m in sorted(messages, key=lambda m: (m.received_at, m.id))
+        if m.cls is not MessageClass.OWN_COPY and not _is_delay_notice(m) and horizon and m.received_at <= horizon
+    ]
+    responses = [m for m in in_time if m.cls not in NOT_A_RESPONSE]
+    humans = [m for m in in_time if m.cls in HUMAN_CLASSES]
+    first = responses[0] if responses else None
+    human = humans[0] if humans else None
+    response_s = human_s = business_s = None
+    if sent and probe.sent_at is not None:
+        if first is not None:
+            response_s = max(0.0, (first.received_at - probe.sent_at).total_seconds())
+        if human is not None:
+            human_s = max(0.0, (human.received_at - probe.sent_at).total_seconds())
+            clock = BusinessClock.for_target(target)
+            business_s = clock.business_seconds(probe.sent_at, human.received_at)
+    return Outcome(
+        probe_id=probe.id,
+        run_id=probe.run_id,
+        suite=probe.suite_id,
+        target_id=probe.target_id,
+        target_name=target.name,
+        industry=target.industry,
+        channel=probe.channel,
+        script_id=probe.script_id,
+        persona_id=probe.persona_id,
+        state=probe.state.value,
+        sent_at=probe.sent_at if sent else None,
+        sent_clock=probe.sent_clock if sent else None,
+        first_response_at=first.received_at if first else None,
+        first_response_class=first.cls.value if first and first.cls else None,
+        first_human_at=human.received_at if human else None,
+        bounced=any(m.cls is MessageClass.BOUNCE for m in in_time),
+        censored=sent and human is None,
+        horizon_at=horizon,
+        response_s=response_s,
+        human_response_s=human_s,
+        human_response_business_s=business_s,
+        quality=None,
+        first_response_clock=first.received_clock if first else None,
+        first_human_clock=human.received_clock if human else None,
+        auto_acked=any(m.cls is MessageClass.AUTO_ACK for m in in_time),
+        replies=len(responses),
+        due_at=probe.due_at,
+        country=target.country,
+        timezone=target.timezone,
+        observed_until=observed_until,
+    )
+
+
+def build_outcomes(store: Store, run_ids: Iterable[str] | None = None) -> list[Outcome]:
+    """Outcomes of every probe of the given runs (default: every run), in due order."""
+    runs = [store.get_run(r) for r in run_ids] if run_ids is not None else store.runs()
+    out: list[Outcome] = []
+    now = utcnow()
+    for run in runs:
+        if run is None:
+            continue
+        by_probe: dict[str, list[MessageRecord]] = {}
+        for m in store.messages(run_id=run.id):
+            if m.probe_id:
+                by_probe.setdefault(m.probe_id, []).append(m)
+        targets = {tid: Target.model_validate(t) for tid, t in run.snapshot.get("targets", {}).items()}
+        for probe in store.probes(run.id):
+            out.append(outcome_for(probe, run, targets[probe.target_id], by_probe.get(probe.id, []), now))
+    return out
