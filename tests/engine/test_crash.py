@@ -1,0 +1,90 @@
+"""Crash safety: kill the engine mid-send, restart it, and check nothing was sent twice or lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from replybench.engine.environment import free_port
+from replybench.models import ProbeState
+from replybench.sandbox import Route, Sandbox
+from replybench.store import open_store
+from replybench.workspace import load_workspace
+from tests.conftest import REPO
+from tests.engine.crashdriver import CRASH_EXIT
+from tests.engine.helpers import write_workspace
+
+pytestmark = pytest.mark.slow
+
+
+async def _engine(root: Path, point: str) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.engine.crashdriver", str(root), point, cwd=REPO,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode in (0, CRASH_EXIT), err.decode()
+    return proc.returncode or 0
+
+
+def _crash_and_restart(tmp_path: Path, point: str):
+    inbound = free_port()
+    root = tmp_path / "ws"
+    write_workspace(root, {"acme": '{ profile = "fast", human_median = "0.3s", human_sigma = 0.1 }'},
+                    wait="4s", window="0s", scripts=3, mode="live", grace="3s")
+    ws = load_workspace(root)
+
+    async def main():
+        async with Sandbox(list(ws.targets.values()), default_route=Route("127.0.0.1", inbound),
+                           retry_interval=0.2) as sandbox:
+            settings = (
+                f'\n[email.outbound]\nhost = "127.0.0.1"\nport = {sandbox.relay[1]}\nsecurity = "none"\n'
+                f'connections = 1\nusername_env = "NOT_USED"\n'
+                f'[email.smtp]\nhost = "127.0.0.1"\nport = {inbound}\n'
+            ).replace('username_env = "NOT_USED"\n', "")
+            toml = root / "replybench.toml"
+            toml.write_text(toml.read_text() + settings)
+            first = await _engine(root, point)
+            second = await _engine(root, "none")
+            return sandbox.truth, first, second
+
+    truth, first, second = asyncio.run(main())
+    store = open_store(str(root / ".replybench" / "replybench.sqlite3"))
+    return truth, first, second, store
+
+
+@pytest.mark.parametrize("point", ["before_data", "after_250", "after_commit"])
+def test_crash_never_resends_and_loses_nothing(tmp_path: Path, point: str) -> None:
+    truth, first, second, store = _crash_and_restart(tmp_path, point)
+    assert first == CRASH_EXIT and second == 0
+    (run,) = store.runs()
+    probes = store.probes(run.id)
+    assert len(probes) == 3
+    for p in probes:
+        assert truth.received_count(p.token) <= 1, f"{p.id} reached the company twice"
+        assert p.state in (ProbeState.CLOSED, ProbeState.UNCERTAIN), p.state
+    crashed = min(probes, key=lambda p: p.attempt_at or p.due_at)
+    events = [e.kind for e in store.events(probe_id=crashed.id)]
+    if point == "before_data":
+        assert truth.received_count(crashed.token) == 0
+        assert crashed.state is ProbeState.UNCERTAIN, "may-have-been-sent is never retried"
+        assert "uncertain" in events
+    elif point == "after_250":
+        assert truth.received_count(crashed.token) == 1
+        assert crashed.state is ProbeState.CLOSED
+        assert crashed.sent_clock == "sent-copy-receipt"
+        assert "reconciled" in events
+    else:
+        assert truth.received_count(crashed.token) == 1
+        assert crashed.state is ProbeState.CLOSED and crashed.sent_clock == "smtp-250"
+    # the other probes were never attempted before the crash: sent once by the restarted engine
+    for p in probes:
+        if p.id != crashed.id:
+            assert truth.received_count(p.token) == 1 and p.state is ProbeState.CLOSED
+    # no reply was lost: every reply the company delivered is in the store
+    delivered = {r.message_id for r in truth.replies if r.status == "delivered"}
+    stored = {m.message_id for m in store.messages()}
+    assert delivered <= stored
