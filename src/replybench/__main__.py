@@ -1,0 +1,5 @@
+"""python -m replybench: the command line."""
+
+from replybench.cli import main
+
+main()
