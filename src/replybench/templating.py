@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from replybench.errors import TemplateError
@@ -47,10 +47,15 @@ def context(target: Target, persona: Persona, script: ProbeScript, *, probe_id: 
     }
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    return environment().from_string(source)
+
+
 def render(source: str, variables: dict[str, Any], *, where: str) -> str:
     """Render one template; any failure is a TemplateError that says where and what."""
     try:
-        return environment().from_string(source).render(**variables).strip()
+        return _compiled(source).render(**variables).strip()
     except UndefinedError as exc:
         raise TemplateError(f"{where}: {exc.message} (available: target, persona, script, probe)") from exc
     except TemplateSyntaxError as exc:

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import ssl
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 SEND_CLOCK = "smtp-250"
 # How long a pooled connection may take to answer the RSET that proves it is still alive.
 _REUSE_CHECK_TIMEOUT = 10.0
+# A connection that finished a transaction this recently is reused without the RSET round trip: servers drop
+# idle clients after tens of seconds, and a dead one fails at MAIL FROM, before anything is delivered.
+_FRESH_FOR = 2.0
 _QUIT_TIMEOUT = 5.0
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
@@ -86,7 +90,7 @@ class EmailChannel:
         self._relay = f"{out.host}:{out.port}"
         self._timeout = out.timeout.total_seconds()
         self._slots = asyncio.Semaphore(out.connections)
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._closed = False
         self._inbound: InboundSmtpServer | None = None
         #: Connections opened so far (reused connections are not counted again).
@@ -120,14 +124,23 @@ class EmailChannel:
         data = _wire_body(serialize(message))
 
         async with self._slots:
-            smtp = await self._checkout()
+            smtp, unchecked = await self._checkout()
             reusable = False
             try:
-                receipt = await self._transaction(smtp, probe, data, target.address, copy_to)
+                try:
+                    receipt = await self._transaction(smtp, probe, data, target.address, copy_to)
+                except SendFailed as exc:
+                    # A pooled connection the server dropped fails before DATA: nothing was delivered, so
+                    # one retry on a fresh connection is safe (and saves the probe from `failed`).
+                    if not (unchecked and isinstance(exc.__cause__, aiosmtplib.SMTPServerDisconnected | OSError)):
+                        raise
+                    smtp.close()
+                    smtp, unchecked = await self._connect(), False
+                    receipt = await self._transaction(smtp, probe, data, target.address, copy_to)
                 reusable = True
             finally:
                 if reusable and not self._closed:
-                    self._idle.append(smtp)
+                    self._idle.append((smtp, time.monotonic()))
                 else:
                     smtp.close()
         log.info(
@@ -226,21 +239,23 @@ class EmailChannel:
 
     # ------------------------------------------------------------------------------------------ pool
 
-    async def _checkout(self) -> aiosmtplib.SMTP:
-        """Return a live connection: a pooled one that answers RSET, or a new one."""
+    async def _checkout(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """A live connection (a pooled one that answers RSET, or a new one), and whether it went unchecked."""
         while self._idle:
-            smtp = self._idle.pop()
+            smtp, last_used = self._idle.pop()
             if not smtp.is_connected:
                 smtp.close()
                 continue
+            if time.monotonic() - last_used < _FRESH_FOR:
+                return smtp, True
             try:
                 await smtp.rset(timeout=min(self._timeout, _REUSE_CHECK_TIMEOUT))
             except Exception as exc:
                 log.debug("pooled connection to %s is dead (%s); reconnecting", self._relay, _describe(exc))
                 smtp.close()
                 continue
-            return smtp
-        return await self._connect()
+            return smtp, False
+        return await self._connect(), False
 
     async def _connect(self) -> aiosmtplib.SMTP:
         out = self.settings.outbound
@@ -372,7 +387,7 @@ class EmailChannel:
         """Say QUIT on every pooled connection and close it; later sends fail with SendFailed."""
         self._closed = True
         idle, self._idle = self._idle, []
-        for smtp in idle:
+        for smtp, _ in idle:
             with contextlib.suppress(Exception):
                 await smtp.quit(timeout=_QUIT_TIMEOUT)
             smtp.close()

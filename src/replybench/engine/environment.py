@@ -15,7 +15,7 @@ from typing import Any
 from replybench.channels.base import Channel
 from replybench.channels.email import EmailChannel
 from replybench.models import EmailSettings, SmtpInbound, SmtpOutbound, Workspace
-from replybench.sandbox.mta import Route
+from replybench.sandbox import Route
 from replybench.store import Store
 
 
@@ -60,7 +60,7 @@ async def open_environment(
     if ws.settings.mode == "live":
         yield Environment({"email": EmailChannel(ws.settings.email, cursor=store)})
         return
-    from replybench.sandbox.mta import Sandbox
+    from replybench.sandbox import Sandbox
 
     inbound_port = free_port()
     companies = [t for t in ws.targets.values() if t.endpoints.email is not None]

@@ -1,12 +1,15 @@
 """The inbound sink: store raw first, then parse, match, classify, and apply what the message proves.
 
-A listener awaits :meth:`Ingestor.accept`; it returns once the raw bytes are committed, so an SMTP server can
-answer 250 only for mail that is safe. Everything after the raw commit is re-derivable and guarded: a message
-that breaks the parser is stored and marked, never lost, and never stops a listener.
+A listener awaits :meth:`Ingestor.accept`; it returns as soon as the raw bytes are committed (fsynced), so an
+SMTP server answers 250 only for mail that is safe, and answers it without waiting for the analysis. Parsing,
+matching and classification run right after, off the listener's path; they are re-derivable and guarded: a
+message that breaks the parser is stored and marked, never lost, and never stops a listener. A message left
+unprocessed by a crash (status ``raw``) is processed when the engine starts again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -32,19 +35,41 @@ class Ingestor:
         self._wait_limits = wait_limits
         self.received = 0
         self.duplicates = 0
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def accept(self, item: InboundItem) -> None:
-        """Store ``item`` durably, then process it; never raises for bad content."""
+        """Store ``item`` durably and return; its processing follows on the event loop."""
         message_id, is_new = self.store.add_inbound(item)
         if not is_new:
             self.duplicates += 1
             return
         self.received += 1
+        task = asyncio.get_running_loop().create_task(self._process_soon(message_id))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _process_soon(self, message_id: int) -> None:
+        self.safe_process(message_id)
+
+    def safe_process(self, message_id: int) -> None:
+        """Process a stored message; a failure is logged and marked on the message, never raised."""
         try:
             self.process(message_id)
         except Exception:
             log.exception("message %s stored raw but could not be processed", message_id)
             self.store.record_parse(message_id, status="error", error="processing failed; see the log")
+
+    def process_leftovers(self) -> int:
+        """Process every message a previous process stored but did not get to (status ``raw``)."""
+        ids = self.store.message_ids_with_status("raw")
+        for message_id in ids:
+            self.safe_process(message_id)
+        return len(ids)
+
+    async def drain(self) -> None:
+        """Wait until every accepted message has been processed."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def process(self, message_id: int) -> None:
         """Parse, match and classify a stored message (idempotent: can be re-run at any time)."""

@@ -102,6 +102,8 @@ class Engine:
         self._limits: dict[str, tuple[timedelta, str]] = {}
         self.ingestor = Ingestor(store, wait_limits=self._wait_limits)
         self._stopping = False
+        self._claimed: set[str] = set()
+        self._workers = 1
 
     def _wait_limits(self, run_id: str) -> tuple[timedelta, str] | None:
         if run_id not in self._limits:
@@ -130,6 +132,9 @@ class Engine:
         listeners = [asyncio.create_task(ch.listen(self.ingestor.accept), name=f"listen-{n}")
                      for n, ch in self.channels.items()]
         try:
+            leftovers = self.ingestor.process_leftovers()
+            if leftovers:
+                log.warning("processed %d message(s) stored by an interrupted run", leftovers)
             await asyncio.sleep(0.05)  # let listeners bind before anything can answer
             self._raise_listener_errors(listeners)
             await self._recover(run, options)
@@ -140,6 +145,8 @@ class Engine:
             for task in listeners:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            with contextlib.suppress(Exception):
+                await self.ingestor.drain()
             for ch in self.channels.values():
                 with contextlib.suppress(Exception):
                     await ch.aclose()
@@ -183,43 +190,56 @@ class Engine:
         gate = _RateGate(self.ws, suite_min)
         gate.seed(self.store.probes(run.id))
         wait_limit = timedelta(seconds=run.wait_limit_s)
+        # One worker per outbound connection: each claims the next due probe as soon as it is free.
         connections = max(1, self.ws.settings.email.outbound.connections)
-        slots = asyncio.Semaphore(connections)
-        in_flight: set[asyncio.Task[None]] = set()
-        claimed: set[str] = set()
-        while True:
-            self._raise_listener_errors(listeners)
-            now = utcnow()
-            for probe in self.store.probes(run.id, [ProbeState.SENT]):
-                if probe.closes_at is not None and probe.closes_at <= now:
+        self._workers = connections
+        workers = [
+            asyncio.create_task(self._worker(run, gate, wait_limit, options), name=f"send-{i}")
+            for i in range(connections)
+        ]
+        try:
+            while True:
+                self._raise_listener_errors(listeners)
+                for task in workers:
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                now = utcnow()
+                for probe in self.store.expired_probes(run.id, now):
                     self.store.close_probe(probe.id, now, "horizon reached")
-            if not options.stop.is_set():
-                for probe in self.store.probes(run.id, [ProbeState.PLANNED]):
-                    if probe.due_at > now:
-                        break
-                    if probe.id in claimed:
-                        continue
-                    target = self._target(run, probe.target_id)
-                    allowed = gate.next_allowed(target, now)
-                    if allowed > now:
-                        self.store.postpone(probe.id, allowed)
-                        continue
-                    gate.record(target.id, now)
-                    claimed.add(probe.id)
-                    task = asyncio.create_task(self._dispatch(run, probe, target, wait_limit, slots))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
-            self._stopping = options.stop.is_set()
-            counts = self._progress(run, options)
-            active = any(counts.get(s, 0) for s in ACTIVE_STATES)
-            if options.stop.is_set() or (not active and not in_flight):
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(options.stop.wait(), timeout=options.tick)
-        if in_flight:
+                self._stopping = options.stop.is_set()
+                counts = self._progress(run, options)
+                if self._stopping or not any(counts.get(s, 0) for s in ACTIVE_STATES):
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(options.stop.wait(), timeout=options.tick)
+            self._stopping = True
             # Let sends already talking to a server finish: cancelling one mid-DATA would leave it uncertain.
-            await asyncio.wait(in_flight, timeout=options.drain_timeout)
+            await asyncio.wait(workers, timeout=options.drain_timeout)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         self._progress(run, options)
+
+    async def _worker(self, run: RunRecord, gate: _RateGate, wait_limit: timedelta, options: RunOptions) -> None:
+        while not self._stopping:
+            now = utcnow()
+            due = self.store.due_probes(run.id, now, self._workers)
+            probe = next((p for p in due if p.id not in self._claimed), None)
+            if probe is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(options.stop.wait(), timeout=options.tick)
+                continue
+            # No await between the query and the claim: workers share one thread, so no two take one probe.
+            self._claimed.add(probe.id)
+            target = self._target(run, probe.target_id)
+            allowed = gate.next_allowed(target, now)
+            if allowed > now:
+                self.store.postpone(probe.id, allowed)
+                self._claimed.discard(probe.id)
+                continue
+            gate.record(target.id, now)
+            await self._dispatch(run, probe, target, wait_limit)
 
     def _target(self, run: RunRecord, target_id: str) -> Target:
         snap = run.snapshot.get("targets", {}).get(target_id)
@@ -232,43 +252,39 @@ class Engine:
             return self.ws.personas[persona_id]
         return Persona.model_validate(run.snapshot["personas"][persona_id])
 
-    async def _dispatch(
-        self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta, slots: asyncio.Semaphore
-    ) -> None:
-        async with slots:
-            if self._stopping:
-                return
-            reason = do_not_contact_reason(target, probe.channel, self.ws.settings.do_not_contact)
-            if reason:
-                self.store.mark_skipped(probe.id, reason)
-                return
-            channel = self.channels.get(probe.channel)
-            if channel is None:
-                self.store.mark_skipped(probe.id, f"channel {probe.channel!r} is not available in this run")
-                return
-            if not self.store.mark_sending(probe.id, utcnow()):
-                return
-            outbound = OutboundProbe(
-                probe_id=probe.id,
-                token=probe.token,
-                target=target,
-                persona=self._persona(run, probe.persona_id),
-                subject=probe.subject,
-                body=probe.body,
-                message_id=probe.message_id,
-                reply_address=probe.reply_address,
-            )
-            try:
-                receipt = await channel.send(outbound)
-            except SendFailed as exc:
-                self.store.mark_failed(probe.id, str(exc) or type(exc).__name__)
-            except SendUncertain as exc:
-                self.store.mark_uncertain(probe.id, str(exc) or type(exc).__name__)
-            except asyncio.CancelledError:
-                self.store.mark_uncertain(probe.id, "cancelled while sending")
-                raise
-            except Exception as exc:
-                log.exception("unexpected error while sending probe %s", probe.id)
-                self.store.mark_uncertain(probe.id, f"unexpected error while sending: {exc}")
-            else:
-                self.store.mark_sent(probe.id, receipt, receipt.sent_at + wait_limit)
+    async def _dispatch(self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta) -> None:
+        """Send one probe at most once: commit `sending`, act, record what the channel proved."""
+        reason = do_not_contact_reason(target, probe.channel, self.ws.settings.do_not_contact)
+        if reason:
+            self.store.mark_skipped(probe.id, reason)
+            return
+        channel = self.channels.get(probe.channel)
+        if channel is None:
+            self.store.mark_skipped(probe.id, f"channel {probe.channel!r} is not available in this run")
+            return
+        if not self.store.mark_sending(probe.id, utcnow()):
+            return
+        outbound = OutboundProbe(
+            probe_id=probe.id,
+            token=probe.token,
+            target=target,
+            persona=self._persona(run, probe.persona_id),
+            subject=probe.subject,
+            body=probe.body,
+            message_id=probe.message_id,
+            reply_address=probe.reply_address,
+        )
+        try:
+            receipt = await channel.send(outbound)
+        except SendFailed as exc:
+            self.store.mark_failed(probe.id, str(exc) or type(exc).__name__)
+        except SendUncertain as exc:
+            self.store.mark_uncertain(probe.id, str(exc) or type(exc).__name__)
+        except asyncio.CancelledError:
+            self.store.mark_uncertain(probe.id, "cancelled while sending")
+            raise
+        except Exception as exc:
+            log.exception("unexpected error while sending probe %s", probe.id)
+            self.store.mark_uncertain(probe.id, f"unexpected error while sending: {exc}")
+        else:
+            self.store.mark_sent(probe.id, receipt, receipt.sent_at + wait_limit)

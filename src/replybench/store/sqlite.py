@@ -29,11 +29,11 @@ def _ts(value: datetime | None) -> str | None:
 
 
 def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.strptime(value, _TS).replace(tzinfo=UTC)
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _req_dt(value: str) -> datetime:
-    return datetime.strptime(value, _TS).replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)
 
 
 def message_id_hint(raw: bytes) -> str | None:
@@ -50,7 +50,12 @@ def message_id_hint(raw: bytes) -> str | None:
 
 
 class SqliteStore:
-    """The store API over one SQLite file. Every method commits before returning."""
+    """The store API over one SQLite file. Every method commits before returning.
+
+    Commits that the at-most-once and nothing-lost guarantees rest on (a probe becoming ``sending``, raw
+    inbound bytes) are fsynced (``synchronous=FULL``); the rest are re-derivable or reconciled after a power
+    loss and skip the fsync (``synchronous=NORMAL``, still safe against a process crash in WAL mode).
+    """
 
     backend = "sqlite"
 
@@ -62,6 +67,7 @@ class SqliteStore:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._durable = True
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -71,9 +77,12 @@ class SqliteStore:
     # ------------------------------------------------------------------------------------------ plumbing
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
         # One connection serves the event loop and listener threads; the lock keeps transactions whole.
         with self._lock:
+            if durable != self._durable:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -113,7 +122,7 @@ class SqliteStore:
 
     def create_run(self, run: RunRecord, probes: Sequence[ProbeRecord]) -> None:
         """Store a new run and its planned probes in one transaction."""
-        with self._tx() as db:
+        with self._tx(durable=True) as db:
             db.execute(
                 "INSERT INTO runs (id, suite_id, created_at, status, seed, wait_limit_s, until, snapshot)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -263,6 +272,30 @@ class SqliteStore:
         row = self._db.execute("SELECT * FROM probes WHERE message_id = ?", (message_id,)).fetchone()
         return self._probe(row) if row else None
 
+    def due_probes(self, run_id: str, now: datetime, limit: int) -> list[ProbeRecord]:
+        """Planned probes of a run that are due at ``now``, earliest first, at most ``limit``."""
+        rows = self._db.execute(
+            "SELECT * FROM probes WHERE run_id = ? AND state = 'planned' AND due_at <= ?"
+            " ORDER BY due_at, id LIMIT ?",
+            (run_id, _ts(now), limit),
+        ).fetchall()
+        return [self._probe(r) for r in rows]
+
+    def expired_probes(self, run_id: str, now: datetime) -> list[ProbeRecord]:
+        """Sent probes of a run whose horizon has passed."""
+        rows = self._db.execute(
+            "SELECT * FROM probes WHERE run_id = ? AND state = 'sent' AND closes_at <= ? ORDER BY closes_at, id",
+            (run_id, _ts(now)),
+        ).fetchall()
+        return [self._probe(r) for r in rows]
+
+    def next_due(self, run_id: str) -> datetime | None:
+        """When the next planned probe of a run is due (None when none is planned)."""
+        row = self._db.execute(
+            "SELECT MIN(due_at) FROM probes WHERE run_id = ? AND state = 'planned'", (run_id,)
+        ).fetchone()
+        return _dt(row[0])
+
     def state_counts(self, run_id: str) -> dict[ProbeState, int]:
         """How many probes of a run are in each state."""
         rows = self._db.execute(
@@ -277,11 +310,13 @@ class SqliteStore:
         new: ProbeState,
         fields: dict[str, Any],
         event: dict[str, Any] | None = None,
+        *,
+        durable: bool = False,
     ) -> bool:
         """Compare-and-set a probe's state; False (and no change) if it is not in an allowed state."""
         sets = ", ".join(f"{k} = ?" for k in fields)
         placeholders = ", ".join("?" for _ in allowed)
-        with self._tx() as db:
+        with self._tx(durable=durable) as db:
             cur = db.execute(
                 f"UPDATE probes SET state = ?{', ' + sets if sets else ''}"  # noqa: S608 - field names are ours
                 f" WHERE id = ? AND state IN ({placeholders})",
@@ -297,8 +332,10 @@ class SqliteStore:
         return True
 
     def mark_sending(self, probe_id: str, at: datetime) -> bool:
-        """planned → sending, committed before the channel acts (the at-most-once guarantee)."""
-        return self._transition(probe_id, [ProbeState.PLANNED], ProbeState.SENDING, {"attempt_at": _ts(at)})
+        """planned → sending, fsynced before the channel acts (the at-most-once guarantee)."""
+        return self._transition(
+            probe_id, [ProbeState.PLANNED], ProbeState.SENDING, {"attempt_at": _ts(at)}, durable=True
+        )
 
     def mark_sent(self, probe_id: str, receipt: SendReceipt, closes_at: datetime) -> bool:
         """sending/uncertain → sent, with the server's evidence and the censoring horizon."""
@@ -354,7 +391,7 @@ class SqliteStore:
         digest = hashlib.sha256(item.raw).hexdigest()
         mid = message_id_hint(item.raw)
         dedup_key = f"mid:{mid}" if mid else f"sha256:{digest}"
-        with self._tx() as db:
+        with self._tx(durable=True) as db:
             if item.uid is not None:
                 row = db.execute(
                     "SELECT id FROM messages WHERE source = ? AND uidvalidity = ? AND uid = ?",
@@ -483,6 +520,11 @@ class SqliteStore:
         """Messages that no probe claimed (kept, with the reason in match_detail)."""
         rows = self._db.execute("SELECT * FROM messages WHERE probe_id IS NULL ORDER BY received_at, id").fetchall()
         return [self._message(r) for r in rows]
+
+    def message_ids_with_status(self, status: str) -> list[int]:
+        """Ids of messages in a processing status ('raw', 'parsed', 'malformed', 'error'), oldest first."""
+        rows = self._db.execute("SELECT id FROM messages WHERE status = ? ORDER BY id", (status,)).fetchall()
+        return [int(r[0]) for r in rows]
 
     def message_count(self) -> int:
         """How many messages the store holds."""

@@ -1,0 +1,261 @@
+"""Header and structure signals: RFC 3464 delivery reports, bounce heuristics, RFC 3834 automatic replies.
+
+These functions find evidence; :func:`replybench.classify.classify_email` decides. ``Precedence: bulk`` and
+``List-*`` headers are deliberately not signals: help desks send their agents' personal replies through the
+same machinery as newsletters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from replybench.classify import text as phrases
+from replybench.mailparse import ParsedEmail
+
+__all__ = ["Signal", "auto_header", "bounce", "evidence", "is_daemon_sender", "mdn", "weak_auto_signals"]
+
+_EVIDENCE_CHARS = 200
+_DSN_REPORT_TYPES = frozenset({"delivery-status", "global-delivery-status"})
+_DAEMON_LOCALS = frozenset({"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mdaemon"})
+_DAEMON_NAME = re.compile(r"mail delivery (?:system|subsystem|service)|mailer[- ]daemon|postmaster", re.I)
+_STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+_DSN_ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+_FALSY = frozenset({"", "no", "false", "0", "off", "none"})
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One decisive finding: the rule id, how sure it is, the line that shows it, and structured detail."""
+
+    rule: str
+    confidence: float
+    evidence: str
+    detail: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def evidence(text: str) -> str:
+    """Squash text into one line of at most 200 characters, for :attr:`Signal.evidence`."""
+    line = re.sub(r"\s+", " ", text).strip()
+    return line if len(line) <= _EVIDENCE_CHARS else line[: _EVIDENCE_CHARS - 1] + "…"
+
+
+def _signal(rule: str, confidence: float, proof: str, detail: dict[str, str]) -> Signal:
+    return Signal(rule, confidence, evidence(proof), MappingProxyType(detail))
+
+
+def _first(parsed: ParsedEmail, name: str) -> str | None:
+    values = parsed.headers.get(name)
+    return values[0] if values else None
+
+
+# --------------------------------------------------------------------------------------------- bounces
+
+
+def _status_code(value: str) -> str:
+    m = _STATUS.search(value)
+    return m.group(0) if m else value.strip()[:20]
+
+
+def _address_field(value: str) -> str:
+    """``rfc822; user@example.com`` → ``user@example.com``."""
+    return value.split(";", 1)[-1].strip().strip("<>").lower()
+
+
+def _rfc3464(parsed: ParsedEmail) -> Signal | None:
+    is_report = parsed.content_type == "multipart/report" and parsed.report_type in _DSN_REPORT_TYPES
+    recipients = [b for b in parsed.dsn if {"action", "status", "final-recipient"} & b.keys()]
+    if not recipients:
+        if not is_report:
+            return None
+        return _signal(
+            "bounce.rfc3464",
+            0.9,
+            f"Content-Type: multipart/report; report-type={parsed.report_type}",
+            {
+                "dsn_action": "unknown",
+                "hard": "true",
+                "final": "true",
+                "report_type": parsed.report_type or "",
+            },
+        )
+    per_message = parsed.dsn[0] if parsed.dsn and parsed.dsn[0] not in recipients else {}
+
+    def action_of(block: Mapping[str, str]) -> str:
+        words = block.get("action", "").lower().split()
+        if words and words[0].strip(";") in _DSN_ACTIONS:
+            return words[0].strip(";")
+        status = _status_code(block.get("status", ""))
+        # A block without a valid Action (against RFC 3464) still says enough through its status class.
+        return {"5": "failed", "4": "delayed", "2": "delivered"}.get(status[:1], "failed")
+
+    actions = [action_of(b) for b in recipients]
+    # One report may cover several recipients: the worst outcome decides.
+    action = min(actions, key=_DSN_ACTIONS.index)
+    block = recipients[actions.index(action)]
+
+    status = _status_code(block.get("status", ""))
+    final = action == "failed"
+    explicit = block.get("action", "").lower().strip().startswith(action)
+    detail = {
+        "dsn_action": action,
+        "dsn_status": status,
+        "hard": "true" if final and not status.startswith("4") else "false",
+        "final": "true" if final else "false",
+    }
+    for key, name in (("final-recipient", "final_recipient"), ("original-recipient", "original_recipient")):
+        if key in block:
+            detail[name] = _address_field(block[key])
+    for key, name in (("diagnostic-code", "diagnostic_code"), ("remote-mta", "remote_mta")):
+        if key in block:
+            detail[name] = evidence(block[key])
+    if "reporting-mta" in per_message:
+        detail["reporting_mta"] = evidence(per_message["reporting-mta"])
+
+    proof = f"Action: {block.get('action', action)}; Status: {block.get('status', '?')}"
+    if "diagnostic-code" in block:
+        proof += f"; Diagnostic-Code: {block['diagnostic-code']}"
+    if final:
+        return _signal("bounce.rfc3464", 0.99 if explicit else 0.95, proof, detail)
+    suffix = "delayed" if action == "delayed" else "delivered"
+    return _signal(f"bounce.rfc3464.{suffix}", 0.99 if explicit else 0.9, proof, detail)
+
+
+def is_daemon_sender(parsed: ParsedEmail) -> bool:
+    """Tell whether the sender is a mail system (MAILER-DAEMON, postmaster, "Mail Delivery System" ...)."""
+    local = (parsed.from_addr or "").split("@", 1)[0]
+    if local in _DAEMON_LOCALS or local.startswith("microsoftexchange"):
+        return True
+    return bool(parsed.from_name and _DAEMON_NAME.search(parsed.from_name))
+
+
+def _heuristic_detail(parsed: ParsedEmail, top: str, *, delayed: bool) -> dict[str, str]:
+    status = phrases.smtp_status(top) or ""
+    soft = delayed or status.startswith("4")
+    detail = {
+        "dsn_action": "delayed" if delayed else "failed",
+        "hard": "false" if soft else "true",
+        "final": "false" if delayed else "true",
+    }
+    if status:
+        detail["dsn_status"] = status
+    failed = _first(parsed, "x-failed-recipients")
+    if failed:
+        detail["final_recipient"] = failed.split(",")[0].strip().lower()
+    return detail
+
+
+def bounce(parsed: ParsedEmail) -> Signal | None:
+    """Find a non-delivery (or delay) report: RFC 3464, then Exchange and Exim markers, then heuristics.
+
+    Rules: ``bounce.rfc3464`` (final failure), ``bounce.rfc3464.delayed`` and ``bounce.rfc3464.delivered``
+    (not final), ``bounce.exchange_ndr``, ``bounce.x_failed_recipients``, ``bounce.mailer_daemon`` and
+    ``bounce.mailer_daemon.delayed``. ``detail["final"]`` is "true" only for a delivery that has given up.
+    """
+    found = _rfc3464(parsed)
+    if found is not None:
+        return found
+
+    top = parsed.text[: phrases.TOP_CHARS]
+    subject_phrase = phrases.bounce_subject(parsed.subject)
+    delay = phrases.delay_phrase(parsed.subject, top)
+    # A subject that says "failed" outranks retry talk in the body (which may quote an earlier warning).
+    delayed = delay is not None and (
+        subject_phrase is None or phrases.delay_phrase(parsed.subject, "") is not None
+    )
+
+    failed = _first(parsed, "x-failed-recipients")
+    if failed is not None:
+        return _signal(
+            "bounce.x_failed_recipients",
+            0.95,
+            f"X-Failed-Recipients: {failed}",
+            _heuristic_detail(parsed, top, delayed=False),
+        )
+    if "x-ms-exchange-message-is-ndr" in parsed.headers:
+        return _signal(
+            "bounce.exchange_ndr",
+            0.95,
+            f"X-MS-Exchange-Message-Is-Ndr; Subject: {parsed.subject}",
+            _heuristic_detail(parsed, top, delayed=False),
+        )
+
+    daemon = is_daemon_sender(parsed)
+    null_sender = parsed.return_path == ""
+    if not (daemon or null_sender):
+        return None
+    who = f"From: {parsed.from_addr}" if daemon else "Return-Path: <>"
+    rule = "bounce.mailer_daemon.delayed" if delayed else "bounce.mailer_daemon"
+    if subject_phrase:
+        return _signal(
+            rule, 0.9, f"{who}; Subject: {parsed.subject}", _heuristic_detail(parsed, top, delayed=delayed)
+        )
+    # RFC 3834 asks automatic replies to use the null sender too, so without a bounce subject the null
+    # sender alone is not enough: it needs a daemon sender or failure wording and no auto-reply header.
+    body_phrase = phrases.bounce_body_phrase(top)
+    if body_phrase and (daemon or auto_header(parsed) is None):
+        confidence = 0.8 if daemon else 0.7
+        return _signal(
+            rule, confidence, f"{who}; “{body_phrase}”", _heuristic_detail(parsed, top, delayed=delayed)
+        )
+    if delayed and daemon:
+        return _signal(rule, 0.75, f"{who}; “{delay}”", _heuristic_detail(parsed, top, delayed=True))
+    return None
+
+
+# ------------------------------------------------------------------------------------------ automatic replies
+
+
+def auto_header(parsed: ParsedEmail) -> Signal | None:
+    """Find an explicit automatic-reply header.
+
+    ``Auto-Submitted`` other than "no" gives ``auto.rfc3834``; ``X-Autoreply``, ``X-Autorespond(er)`` or
+    ``X-Autogenerated`` give ``auto.x_autoreply``; ``Precedence: auto_reply`` gives ``auto.precedence``.
+    """
+    for value in parsed.headers.get("auto-submitted", ()):
+        m = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", value)
+        keyword = m.group(1).lower() if m else ""
+        if keyword and keyword != "no":
+            return _signal("auto.rfc3834", 0.95, f"Auto-Submitted: {value}", {"auto_submitted": keyword})
+    for name, label in (
+        ("x-autoreply", "X-Autoreply"),
+        ("x-autorespond", "X-Autorespond"),
+        ("x-autoresponder", "X-Autoresponder"),
+        ("x-autogenerated", "X-Autogenerated"),
+    ):
+        for value in parsed.headers.get(name, ()):
+            if value.strip().lower() not in _FALSY:
+                return _signal("auto.x_autoreply", 0.95, f"{label}: {value}", {"auto_header": label})
+    for value in parsed.headers.get("precedence", ()):
+        if value.strip().lower() in ("auto_reply", "auto-reply"):
+            return _signal(
+                "auto.precedence", 0.95, f"Precedence: {value}", {"precedence": value.strip().lower()}
+            )
+    return None
+
+
+def mdn(parsed: ParsedEmail) -> Signal | None:
+    """Find a message disposition notification (RFC 8098 read receipt): automatic, and not an answer."""
+    if parsed.content_type == "multipart/report" and parsed.report_type == "disposition-notification":
+        return _signal(
+            "auto.mdn",
+            0.95,
+            "Content-Type: multipart/report; report-type=disposition-notification",
+            {"report_type": "disposition-notification"},
+        )
+    return None
+
+
+def weak_auto_signals(parsed: ParsedEmail) -> list[str]:
+    """Exchange headers that often accompany automatic replies but also ordinary mail (evidence lines)."""
+    found: list[str] = []
+    for name, label in (
+        ("x-ms-exchange-inbox-rules-loop", "X-MS-Exchange-Inbox-Rules-Loop"),
+        ("x-auto-response-suppress", "X-Auto-Response-Suppress"),
+    ):
+        value = _first(parsed, name)
+        if value is not None:
+            found.append(f"{label}: {value}")
+    return found

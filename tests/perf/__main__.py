@@ -1,0 +1,203 @@
+"""The harness's own benchmarks: timing accuracy, reply detection latency, send throughput.
+
+Run with ``nox -s perf`` (or ``python -m tests.perf``). Prints figures and the goals they are read
+against; nothing here passes or fails on a timing. Everything runs on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiosmtplib
+
+from replybench.analysis.outcomes import build_outcomes
+from replybench.channels.email import EmailChannel
+from replybench.engine.environment import free_port
+from replybench.engine.runner import Engine, RunOptions
+from replybench.sandbox import Route, Sandbox
+from replybench.store import Store, open_store
+from replybench.workspace import load_workspace
+from tests.engine.helpers import write_workspace
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = q * (len(ordered) - 1)
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def fast_workspace(root: Path, targets: int, scripts: int, mode: str, wait: str = "15s") -> Path:
+    behaviours = {f"co{i:02d}": '{ profile = "fast", human_median = "1.5s", human_sigma = 0.5 }'
+                  for i in range(targets)}
+    return write_workspace(root, behaviours, wait=wait, until="human", window="3s", scripts=scripts, mode=mode)
+
+
+def accuracy_report(label: str, store: Store, truth, run_id: str, arrival: str) -> None:
+    """Max |measured − true| response time and arrival → stored latency, against sandbox ground truth.
+
+    ``arrival`` names the truth field that marks a reply's arrival: ``sent_at`` (the company began the SMTP
+    transaction to us) for the inbound SMTP server, ``delivered_at`` (Dovecot accepted it) for IMAP.
+    """
+    probes = {p.id: p for p in store.probes(run_id)}
+    errors, latencies = [], []
+    for outcome in build_outcomes(store, [run_id]):
+        if outcome.first_human_at is None:
+            continue
+        probe = probes[outcome.probe_id]
+        human = next(r for r in truth.replies_for(probe.token) if r.kind == "human")
+        true_s = (human.delivered_at - next(t for t in truth.probes if t.token == probe.token).received_at)
+        errors.append(abs(outcome.human_response_s - true_s.total_seconds()))
+    for m in store.messages(run_id=run_id):
+        reply = truth.reply(m.message_id) if m.message_id else None
+        arrived = getattr(reply, arrival) if reply is not None else None
+        if arrived is not None:
+            latencies.append((m.observed_at - arrived).total_seconds())
+    print(f"  {label}: {len(errors)} human replies timed; max |measured - true| = {max(errors) * 1000:.1f} ms,"
+          f" median {statistics.median(errors) * 1000:.1f} ms")
+    if latencies:
+        print(f"  {label}: detection latency (delivered -> stored) over {len(latencies)} messages:"
+              f" p50 {pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms,"
+              f" max {max(latencies) * 1000:.0f} ms (arrival = {arrival})")
+
+
+def bench_inbound_smtp(tmp: Path) -> None:
+    print("Timing accuracy, inbound SMTP listener (goal: max error <= 50 ms; p99 latency < 1 s)")
+    root = fast_workspace(tmp / "smtp", targets=10, scripts=3, mode="sandbox")
+    ws = load_workspace(root)
+    store = open_store(ws.settings.store, ws.root)
+
+    async def main():
+        from replybench.engine.environment import open_environment
+
+        async with open_environment(ws, store, seed=5) as env:
+            run = await Engine(ws, store, env.channels).run("suite", RunOptions())
+            return run, env.sandbox.truth
+
+    run, truth = asyncio.run(main())
+    accuracy_report("smtp", store, truth, run.id, "sent_at")
+
+
+def bench_imap(tmp: Path) -> None:
+    print("Timing accuracy, IMAP IDLE listener on Dovecot (goal: max error <= 1 s; Dovecot adds 0.5 s to IDLE)")
+    from tests.servers.dovecot import DEFAULT_USERS, DovecotServer, dovecot_binary
+
+    if dovecot_binary() is None:
+        print("  skipped: dovecot is not installed")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="replybench-perf-dovecot-"))
+    folder.chmod(0o755)
+    server = DovecotServer(folder)
+    server.start()
+    try:
+        root = fast_workspace(tmp / "imap", targets=10, scripts=3, mode="live")
+        bench = root / "benchmarks" / "suite.toml"
+        bench.write_text(bench.read_text().replace("ann@probes.example", "alice@probes.example"))
+        ws = load_workspace(root)
+        store = open_store(ws.settings.store, ws.root)
+        env = {"U": "alice", "P": DEFAULT_USERS["alice"]}
+
+        async def main():
+            route = Route("127.0.0.1", server.lmtp_port, "lmtp")
+            async with Sandbox(list(ws.targets.values()), routes={"probes.example": route}, seed=5) as sandbox:
+                settings = ws.settings.email.model_validate({
+                    "outbound": {"host": "127.0.0.1", "port": sandbox.relay[1], "security": "none"},
+                    "listener": "imap",
+                    "imap": {"host": "127.0.0.1", "port": server.imap_port, "security": "none",
+                             "username_env": "U", "password_env": "P"},
+                })
+                channel = EmailChannel(settings, env=env, cursor=store)
+                run = await Engine(ws, store, {"email": channel}).run("suite", RunOptions())
+                return run, sandbox.truth
+
+        run, truth = asyncio.run(main())
+        accuracy_report("imap", store, truth, run.id, "delivered_at")
+    finally:
+        server.cleanup()
+
+
+async def _start_sink() -> tuple[asyncio.subprocess.Process, int]:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.perf.sink", str(port), stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    await proc.stdout.readline()  # READY
+    return proc, port
+
+
+def bench_throughput(tmp: Path, count: int, connections: int) -> None:
+    print(f"Send throughput, {count} probes over {connections} connections to a count-only aiosmtpd sink"
+          " (goal: replybench / raw aiosmtplib >= 0.7)")
+    targets = 20
+    root = write_workspace(tmp / "tp", {f"t{i:02d}": '{ profile = "never" }' for i in range(targets)},
+                           wait="1s", window="0s", scripts=count // targets, mode="live")
+    ws = load_workspace(root)
+    store = open_store(ws.settings.store, ws.root)
+    probes_text = "Question for X\n\nHello, do you deliver on Saturdays?\nAnn Example\n"
+
+    async def main() -> tuple[float, float, int, int]:
+        sink, port = await _start_sink()
+        try:
+            # raw aiosmtplib: the same number of messages over the same number of connections
+            async def raw_worker(n: int) -> int:
+                smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench.invalid")
+                await smtp.connect()
+                for i in range(n):
+                    msg = f"From: a@b.example\r\nTo: help@t.example\r\nSubject: {i}\r\n\r\n{probes_text}"
+                    await smtp.sendmail("a@b.example", ["help@t.example", "a+copy@b.example"], msg)
+                await smtp.quit()
+                return n
+
+            start = time.perf_counter()
+            raw_count = sum(await asyncio.gather(*(raw_worker(count // connections) for _ in range(connections))))
+            raw_s = time.perf_counter() - start
+
+            settings = ws.settings.email.model_validate({
+                "outbound": {"host": "127.0.0.1", "port": port, "security": "none", "connections": connections},
+                "listener": "smtp", "smtp": {"host": "127.0.0.1", "port": free_port()},
+            })
+            ws_live = ws.model_copy(update={"settings": ws.settings.model_copy(update={"email": settings})})
+            engine = Engine(ws_live, store, {"email": EmailChannel(settings, cursor=store)})
+            run, _ = engine.start_or_resume("suite")
+            await engine.run("suite", RunOptions(tick=0.02))
+            probes = [p for p in store.probes(run.id) if p.sent_at is not None]
+            first = min(p.attempt_at for p in probes)
+            last = max(p.sent_at for p in probes)
+            return raw_s, (last - first).total_seconds(), raw_count, len(probes)
+        finally:
+            sink.terminate()
+            await sink.wait()
+
+    raw_s, rb_s, raw_n, rb_n = asyncio.run(main())
+    raw_rate, rb_rate = raw_n / raw_s, rb_n / rb_s
+    print(f"  raw aiosmtplib: {raw_n} messages in {raw_s:.2f} s = {raw_rate:.0f} msg/s")
+    print(f"  replybench run: {rb_n} probes in {rb_s:.2f} s = {rb_rate:.0f} msg/s"
+          f" (store commits sending + sent per probe, fsync on)")
+    print(f"  ratio: {rb_rate / raw_rate:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000, help="probes for the throughput benchmark")
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_inbound_smtp(Path(tmp))
+        bench_imap(Path(tmp))
+        bench_throughput(Path(tmp), args.count, args.connections)
+
+
+if __name__ == "__main__":
+    main()
