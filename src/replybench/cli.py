@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from replybench import __version__, operations
+from replybench.analysis.outcome import Outcome
 from replybench.engine.runner import RunProgress
 from replybench.errors import ReplybenchError
 from replybench.models import ProbeState
@@ -34,7 +35,9 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder (or any folder inside it).")]
+WorkspaceOpt = Annotated[
+    Path, typer.Option("--workspace", "-w", help="Workspace folder (or any folder inside it).")
+]
 
 
 def _version(value: bool) -> None:
@@ -100,9 +103,13 @@ def check(
 
         desc = EmailChannel(ws.settings.email).describe()
         if desc.missing_credentials:
-            console.print(f"[yellow]![/] email: environment variables not set: {', '.join(desc.missing_credentials)}")
+            console.print(
+                f"[yellow]![/] email: environment variables not set: {', '.join(desc.missing_credentials)}"
+            )
         else:
-            console.print(f"[green]✓[/] email: credentials present ({', '.join(desc.credentials) or 'none needed'})")
+            console.print(
+                f"[green]✓[/] email: credentials present ({', '.join(desc.credentials) or 'none needed'})"
+            )
     names = {t.id: t.name for t in ws.targets.values()}
     for preview in operations.preview(ws, suites):
         console.print(_plan_table(preview, names))
@@ -124,8 +131,13 @@ def _run_with_progress(ws_path: Path, suite: str, new: bool) -> str:
                 tasks["sent"] = bars.add_task("sent", total=p.total)
                 tasks["done"] = bars.add_task("closed", total=p.total)
                 tasks["replies"] = bars.add_task("replies received", total=None)
-            bars.update(tasks["sent"], completed=p.sent + p.counts.get(ProbeState.FAILED, 0)
-                        + p.counts.get(ProbeState.UNCERTAIN, 0) + p.counts.get(ProbeState.SKIPPED, 0))
+            bars.update(
+                tasks["sent"],
+                completed=p.sent
+                + p.counts.get(ProbeState.FAILED, 0)
+                + p.counts.get(ProbeState.UNCERTAIN, 0)
+                + p.counts.get(ProbeState.SKIPPED, 0),
+            )
             bars.update(tasks["done"], completed=p.done)
             bars.update(tasks["replies"], completed=p.received)
 
@@ -160,14 +172,22 @@ def status(
     try:
         runs = [r for r in store.runs() if run_id is None or r.id == run_id]
         if not runs:
-            raise ReplybenchError("no runs yet: start one with `replybench run SUITE`" if run_id is None
-                                  else f"no run {run_id!r} in the store")
+            raise ReplybenchError(
+                "no runs yet: start one with `replybench run SUITE`"
+                if run_id is None
+                else f"no run {run_id!r} in the store"
+            )
         for r in runs:
             counts = store.state_counts(r.id)
             total = sum(counts.values())
             console.rule(f"run {r.id} · suite {r.suite_id} · {r.status} · created {iso_ms(r.created_at)}")
-            with Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
-                          console=console, auto_refresh=False) as bars:
+            with Progress(
+                TextColumn("{task.description:>10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                auto_refresh=False,
+            ) as bars:
                 for state in ProbeState:
                     if counts.get(state):
                         bars.add_task(state.value, total=total, completed=counts[state])
@@ -176,16 +196,20 @@ def status(
             for col in ("target", "probes", "sent", "replies", "first human", "states"):
                 table.add_column(col)
             rows = operations.outcomes(ws, [r.id], store=store)
-            by_target: dict[str, list] = {}
+            by_target: dict[str, list[Outcome]] = {}
             for o in rows:
                 by_target.setdefault(o.target_name, []).append(o)
             for name, items in sorted(by_target.items()):
                 humans = [o.human_response_s for o in items if o.human_response_s is not None]
                 states = Counter(o.state for o in items)
-                table.add_row(name, str(len(items)), str(sum(o.was_sent for o in items)),
-                              str(sum(o.replies for o in items)),
-                              format_duration(min(humans)) if humans else "—",
-                              ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+                table.add_row(
+                    name,
+                    str(len(items)),
+                    str(sum(o.was_sent for o in items)),
+                    str(sum(o.replies for o in items)),
+                    format_duration(min(humans)) if humans else "—",
+                    ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
+                )
             console.print(table)
     finally:
         store.close()
@@ -195,8 +219,12 @@ def status(
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json")] = "csv",
     workspace: WorkspaceOpt = Path("."),
-    run_ids: Annotated[list[str] | None, typer.Option("--run", help="Run id (repeatable; default all).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output).")] = None,
+    run_ids: Annotated[
+        list[str] | None, typer.Option("--run", help="Run id (repeatable; default all).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: standard output).")
+    ] = None,
 ) -> None:
     """Write the outcomes table (one record per probe; the documented export contract)."""
     if fmt not in ("csv", "json"):
@@ -214,8 +242,12 @@ def export(
 @app.command()
 def report(
     workspace: WorkspaceOpt = Path("."),
-    run_ids: Annotated[list[str] | None, typer.Option("--run", help="Run id (repeatable; default: latest).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for the report files.")] = None,
+    run_ids: Annotated[
+        list[str] | None, typer.Option("--run", help="Run id (repeatable; default: latest).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder for the report files.")
+    ] = None,
 ) -> None:
     """Write the HTML and Markdown report of runs (default: the latest run)."""
     ws = operations.open_workspace(workspace)
@@ -240,8 +272,12 @@ def demo(
     ws = operations.demo_workspace(workspace)
     suite = suite or ("demo" if "demo" in ws.suites else sorted(ws.suites)[0])
     if ws.settings.mode != "sandbox":
-        raise ReplybenchError(f"the demo runs only in sandbox mode, but {ws.root} is in {ws.settings.mode} mode")
-    console.print(f"Demo: suite {suite!r} of {ws.root} against {len(ws.targets)} simulated companies (sandbox).")
+        raise ReplybenchError(
+            f"the demo runs only in sandbox mode, but {ws.root} is in {ws.settings.mode} mode"
+        )
+    console.print(
+        f"Demo: suite {suite!r} of {ws.root} against {len(ws.targets)} simulated companies (sandbox)."
+    )
     started = time.monotonic()
     run_id = _run_with_progress(ws.root, suite, new=True)
     rows = operations.outcomes(ws, [run_id])

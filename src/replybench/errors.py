@@ -40,11 +40,11 @@ class ChannelError(ReplybenchError):
     """A channel could not be used (missing credentials, unknown channel, bad endpoint)."""
 
 
-class SendFailed(Exception):  # noqa: N818 - reads as an outcome, like StopIteration
+class SendFailed(Exception):
     """The inquiry was certainly not delivered to the company's side; the probe may be marked `failed`."""
 
 
-class SendUncertain(Exception):  # noqa: N818
+class SendUncertain(Exception):
     """The inquiry may have reached the company's side: the probe must never be re-sent automatically."""
 
 

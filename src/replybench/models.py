@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from replybench.timefmt import parse_duration
 
@@ -385,7 +393,9 @@ class EmailSettings(Strict):
     @model_validator(mode="after")
     def _imap_needs_settings(self) -> EmailSettings:
         if self.listener == "imap" and self.imap is None:
-            raise ValueError("listener = 'imap' needs an [email.imap] table with host, username_env, password_env")
+            raise ValueError(
+                "listener = 'imap' needs an [email.imap] table with host, username_env, password_env"
+            )
         return self
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import tempfile
@@ -74,7 +75,9 @@ def preview(ws: Workspace, suite_ids: Sequence[str] | None = None) -> list[PlanP
     out = []
     for sid in ids:
         if sid not in ws.suites:
-            raise UnknownSuiteError(f"no suite {sid!r} in this workspace (suites: {', '.join(sorted(ws.suites))})")
+            raise UnknownSuiteError(
+                f"no suite {sid!r} in this workspace (suites: {', '.join(sorted(ws.suites))})"
+            )
         run, probes = build_run(ws, ws.suites[sid], utcnow())
         out.append(PlanPreview(sid, run, probes))
     return out
@@ -96,10 +99,9 @@ def run_suite(
         options = RunOptions(new=new, progress=progress)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # not in the main thread, or no signals on this platform: Ctrl-C then raises KeyboardInterrupt
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, options.stop.set)
-            except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-                pass
         seed = ws.suites[suite_id].schedule.seed if suite_id in ws.suites else 0
         async with open_environment(ws, db, seed=seed) as env:
             return await Engine(ws, db, env.channels).run(suite_id, options)
@@ -111,7 +113,9 @@ def run_suite(
             db.close()
 
 
-def outcomes(ws: Workspace, run_ids: Sequence[str] | None = None, *, store: Store | None = None) -> list[Outcome]:
+def outcomes(
+    ws: Workspace, run_ids: Sequence[str] | None = None, *, store: Store | None = None
+) -> list[Outcome]:
     """The outcomes table of some runs (default: every run in the store)."""
     db = store or workspace_store(ws)
     try:
@@ -148,8 +152,9 @@ def write_report(ws: Workspace, run_ids: Sequence[str], out_dir: Path | None = N
         notes=tuple(f"Run {r.id} ({r.suite_id}) in {r.snapshot.get('mode', 'live')} mode" for r in runs),
     )
     overrides = ws.path(ws.settings.reports)
-    return write_reports(rows, meta, out_dir or ws.path(ws.settings.reports_dir),
-                         overrides if overrides.is_dir() else None)
+    return write_reports(
+        rows, meta, out_dir or ws.path(ws.settings.reports_dir), overrides if overrides.is_dir() else None
+    )
 
 
 def demo_workspace(start: Path) -> Workspace:

@@ -35,7 +35,9 @@ def do_not_contact_reason(target: Target, channel: str, patterns: list[str]) -> 
     """Why a target may not be contacted on a channel (its own flag or the workspace list), or None."""
     if target.do_not_contact:
         return "do-not-contact: the target is flagged"
-    address = target.endpoints.email.address.lower() if channel == "email" and target.endpoints.email else None
+    address = (
+        target.endpoints.email.address.lower() if channel == "email" and target.endpoints.email else None
+    )
     for pattern in patterns:
         p = pattern.lower()
         if p == target.id or (address and fnmatch.fnmatchcase(address, p)):

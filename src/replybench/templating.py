@@ -6,7 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from replybench.errors import TemplateError
 from replybench.models import Persona, ProbeScript, Target
@@ -27,7 +28,9 @@ def check_syntax(source: str) -> tuple[int, str] | None:
     return None
 
 
-def context(target: Target, persona: Persona, script: ProbeScript, *, probe_id: str, token: str) -> dict[str, Any]:
+def context(
+    target: Target, persona: Persona, script: ProbeScript, *, probe_id: str, token: str
+) -> dict[str, Any]:
     """The variables a probe template may use."""
     return {
         "target": {

@@ -48,7 +48,9 @@ def token_from_address(address: str) -> str | None:
 def is_sent_copy_address(address: str) -> bool:
     """True for ``local+TOKEN.sent@domain``: the blind copy of a probe that proves the relay accepted it."""
     token = token_from_address(address)
-    return token is not None and address.strip().strip("<>").lower().split("@")[0].endswith(f".{SENT_COPY_SUFFIX}")
+    return token is not None and address.strip().strip("<>").lower().split("@")[0].endswith(
+        f".{SENT_COPY_SUFFIX}"
+    )
 
 
 def message_id_for(token: str, domain: str) -> str:

@@ -79,7 +79,11 @@ def validate(model: type[M], data: Any, path: Path, text: str, prefix: tuple[str
         # pydantic adds the union member's name to the loc of union errors; it is not a TOML key
         loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
         field = _field_path((*prefix, *loc))
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
         raise ConfigError(
             path, _expected(first) + more, line=line_of(text, (*prefix, *loc)), field=field or None
         ) from exc
@@ -100,16 +104,24 @@ def _load_script(path: Path) -> ProbeScript:
         try:
             data["body"] = body_path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(path, f"cannot read {body_path.name}: {exc.strerror}", field="body_file",
-                              line=line_of(text, ("body_file",))) from exc
+            raise ConfigError(
+                path,
+                f"cannot read {body_path.name}: {exc.strerror}",
+                field="body_file",
+                line=line_of(text, ("body_file",)),
+            ) from exc
     script = validate(ProbeScript, data, path, text)
     for field in ("subject", "body"):
         problem = check_syntax(getattr(script, field))
         if problem:
             base = line_of(text, (field,)) or 1
             inline = field == "body" and "body" in text
-            raise ConfigError(path, f"template syntax error: {problem[1]}", field=field,
-                              line=base + problem[0] - 1 if inline else base)
+            raise ConfigError(
+                path,
+                f"template syntax error: {problem[1]}",
+                field=field,
+                line=base + problem[0] - 1 if inline else base,
+            )
     return script
 
 
@@ -123,28 +135,47 @@ def _load_benchmark_file(
     unknown = set(data) - {"targets", "personas", "suite"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(path, "unknown top-level key: expected [[targets]], [[personas]] or [suite]",
-                          field=key, line=line_of(text, (key,)))
+        raise ConfigError(
+            path,
+            "unknown top-level key: expected [[targets]], [[personas]] or [suite]",
+            field=key,
+            line=line_of(text, (key,)),
+        )
     for index, raw in enumerate(data.get("targets", [])):
         target = validate(Target, raw, path, text, ("targets", index))
         if target.id in targets:
-            raise ConfigError(path, f"target id {target.id!r} is defined twice", field=f"targets[{index}].id",
-                              line=line_of(text, ("targets", index, "id")))
+            raise ConfigError(
+                path,
+                f"target id {target.id!r} is defined twice",
+                field=f"targets[{index}].id",
+                line=line_of(text, ("targets", index, "id")),
+            )
         try:
             BusinessClock.for_target(target)
         except ValueError as exc:
-            raise ConfigError(path, str(exc), field=f"targets[{index}].country",
-                              line=line_of(text, ("targets", index, "country"))) from exc
+            raise ConfigError(
+                path,
+                str(exc),
+                field=f"targets[{index}].country",
+                line=line_of(text, ("targets", index, "country")),
+            ) from exc
         targets[target.id] = target
     for index, raw in enumerate(data.get("personas", [])):
         persona = validate(Persona, raw, path, text, ("personas", index))
         if persona.id in personas:
-            raise ConfigError(path, f"persona id {persona.id!r} is defined twice", field=f"personas[{index}].id",
-                              line=line_of(text, ("personas", index, "id")))
+            raise ConfigError(
+                path,
+                f"persona id {persona.id!r} is defined twice",
+                field=f"personas[{index}].id",
+                line=line_of(text, ("personas", index, "id")),
+            )
         if persona.email and "+" in persona.email.local:
-            raise ConfigError(path, "the address may not contain '+': replybench adds +TOKEN to it",
-                              field=f"personas[{index}].email.address",
-                              line=line_of(text, ("personas", index, "email", "address")))
+            raise ConfigError(
+                path,
+                "the address may not contain '+': replybench adds +TOKEN to it",
+                field=f"personas[{index}].email.address",
+                line=line_of(text, ("personas", index, "email", "address")),
+            )
         personas[persona.id] = persona
     if "suite" in data:
         raw_suite = dict(data["suite"]) if isinstance(data["suite"], dict) else data["suite"]
@@ -152,8 +183,12 @@ def _load_benchmark_file(
             raw_suite.setdefault("id", path.stem)
         suite = validate(Suite, raw_suite, path, text, ("suite",))
         if suite.id in suites:
-            raise ConfigError(path, f"suite id {suite.id!r} is also defined in {suites[suite.id][1]}",
-                              field="suite.id", line=line_of(text, ("suite", "id")))
+            raise ConfigError(
+                path,
+                f"suite id {suite.id!r} is also defined in {suites[suite.id][1]}",
+                field="suite.id",
+                line=line_of(text, ("suite", "id")),
+            )
         suites[suite.id] = (suite, path, text)
 
 
@@ -171,18 +206,31 @@ def select_targets(selectors: Sequence[str], targets: Mapping[str, Target]) -> l
 
 
 def _check_references(
-    suite: Suite, path: Path, text: str, ws_targets: Mapping[str, Target],
-    personas: Mapping[str, Persona], scripts: Mapping[str, ProbeScript],
+    suite: Suite,
+    path: Path,
+    text: str,
+    ws_targets: Mapping[str, Target],
+    personas: Mapping[str, Persona],
+    scripts: Mapping[str, ProbeScript],
 ) -> None:
     def fail(field: str, bad: str, known: Sequence[str], what: str) -> None:
         hint = ", ".join(sorted(known)) or "none defined"
-        raise ConfigError(path, f"unknown {what} {bad!r} (known: {hint})", field=f"suite.{field}",
-                          line=line_of(text, ("suite", field)))
+        raise ConfigError(
+            path,
+            f"unknown {what} {bad!r} (known: {hint})",
+            field=f"suite.{field}",
+            line=line_of(text, ("suite", field)),
+        )
 
     for sel in suite.targets:
         if sel.startswith("industry:"):
             if not any(t.industry == sel[9:] for t in ws_targets.values()):
-                fail("targets", sel, sorted({f"industry:{t.industry}" for t in ws_targets.values()}), "industry")
+                fail(
+                    "targets",
+                    sel,
+                    sorted({f"industry:{t.industry}" for t in ws_targets.values()}),
+                    "industry",
+                )
         elif sel != "*" and sel not in ws_targets:
             fail("targets", sel, list(ws_targets), "target")
     for sid in suite.scripts:
@@ -192,11 +240,19 @@ def _check_references(
         if pid not in personas:
             fail("personas", pid, list(personas), "persona")
         if "email" in suite.channels and personas[pid].email is None:
-            raise ConfigError(path, f"persona {pid!r} has no email identity but the suite uses the email channel",
-                              field="suite.personas", line=line_of(text, ("suite", "personas")))
+            raise ConfigError(
+                path,
+                f"persona {pid!r} has no email identity but the suite uses the email channel",
+                field="suite.personas",
+                line=line_of(text, ("suite", "personas")),
+            )
     if not select_targets(suite.targets, ws_targets):
-        raise ConfigError(path, "the target selection is empty", field="suite.targets",
-                          line=line_of(text, ("suite", "targets")))
+        raise ConfigError(
+            path,
+            "the target selection is empty",
+            field="suite.targets",
+            line=line_of(text, ("suite", "targets")),
+        )
 
 
 def load_workspace(root: Path) -> Workspace:

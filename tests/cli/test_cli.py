@@ -14,17 +14,39 @@ import pytest
 from replybench.analysis.outcome import EXPORT_FIELDS
 from tests.engine.helpers import write_workspace
 
-CONTRACT = (
-    "probe_id run_id suite target_id target_name industry channel script_id persona_id state sent_at "
-    "first_response_at first_response_class first_human_at bounced censored horizon_at response_s "
-    "human_response_s human_response_business_s quality"
-).split()
+CONTRACT = [
+    "probe_id",
+    "run_id",
+    "suite",
+    "target_id",
+    "target_name",
+    "industry",
+    "channel",
+    "script_id",
+    "persona_id",
+    "state",
+    "sent_at",
+    "first_response_at",
+    "first_response_class",
+    "first_human_at",
+    "bounced",
+    "censored",
+    "horizon_at",
+    "response_s",
+    "human_response_s",
+    "human_response_business_s",
+    "quality",
+]
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "replybench", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -74,10 +96,14 @@ def test_dry_run_sends_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_run_status_export_report(tmp_path: Path) -> None:
-    root = write_workspace(tmp_path / "ws", {
-        "quick": '{ profile = "fast", human_median = "0.4s", human_sigma = 0.1 }',
-        "mute": '{ profile = "never" }',
-    }, wait="3s")
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "quick": '{ profile = "fast", human_median = "0.4s", human_sigma = 0.1 }',
+            "mute": '{ profile = "never" }',
+        },
+        wait="3s",
+    )
     done = cli("run", "suite", "-w", str(root))
     assert done.returncode == 0, done.stderr
     assert "finished" in done.stdout

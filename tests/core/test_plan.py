@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,14 +41,18 @@ def test_business_hours_and_spacing(example_workspace: Path) -> None:
         by_target.setdefault(p.target_id, []).append(p.due_at)
     for times in by_target.values():
         times.sort()
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(g >= timedelta(days=1) for g in gaps)
 
 
 def test_do_not_contact_is_skipped(example_workspace: Path) -> None:
     toml = example_workspace / "replybench.toml"
-    toml.write_text(toml.read_text().replace('do_not_contact = ["*@regulator.example"]',
-                                             'do_not_contact = ["*@orbit-mobile.example", "sakura-trust"]'))
+    toml.write_text(
+        toml.read_text().replace(
+            'do_not_contact = ["*@regulator.example"]',
+            'do_not_contact = ["*@orbit-mobile.example", "sakura-trust"]',
+        )
+    )
     ws = load_workspace(example_workspace)
     plan = make_plan(ws, ws.suites["demo"], START)
     skipped = {p.target_id for p in plan if p.skip_reason}
@@ -57,13 +62,16 @@ def test_do_not_contact_is_skipped(example_workspace: Path) -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), window_s=st.integers(0, 3 * 86400), spacing_s=st.integers(0, 7200))
-def test_plan_stays_in_window_and_keeps_spacing(tmp_path_factory, seed: int, window_s: int, spacing_s: int) -> None:
+def test_plan_stays_in_window_and_keeps_spacing(
+    tmp_path_factory, seed: int, window_s: int, spacing_s: int
+) -> None:
     from tests.conftest import REPO
 
     ws = load_workspace(REPO)
     suite = ws.suites["demo"]
-    schedule = Schedule(start="now", window=timedelta(seconds=window_s), spacing=timedelta(seconds=spacing_s),
-                        seed=seed)
+    schedule = Schedule(
+        start="now", window=timedelta(seconds=window_s), spacing=timedelta(seconds=spacing_s), seed=seed
+    )
     suite = suite.model_copy(update={"schedule": schedule})
     plan = make_plan(ws, suite, START)
     assert len(plan) == len(ws.targets) * 2
@@ -74,4 +82,4 @@ def test_plan_stays_in_window_and_keeps_spacing(tmp_path_factory, seed: int, win
     for times in per_target.values():
         times.sort()
         assert times[0] <= START + timedelta(seconds=window_s)
-        assert all(b - a >= timedelta(seconds=spacing_s) for a, b in zip(times, times[1:], strict=False))
+        assert all(b - a >= timedelta(seconds=spacing_s) for a, b in itertools.pairwise(times))

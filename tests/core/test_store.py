@@ -24,11 +24,25 @@ def make_run(store, n: int = 2) -> tuple[RunRecord, list[ProbeRecord]]:
     probes = []
     for i in range(n):
         token = new_token()
-        probes.append(ProbeRecord(
-            id=f"p{i}", run_id="run1", suite_id="suite", target_id="t", channel="email", script_id="s",
-            persona_id="a", token=token, due_at=T0 + timedelta(seconds=i), state=ProbeState.PLANNED,
-            subject="Q", body="B", to_address="help@t.example", reply_address=f"a+{token}@p.example",
-            message_id=message_id_for(token, "p.example")))
+        probes.append(
+            ProbeRecord(
+                id=f"p{i}",
+                run_id="run1",
+                suite_id="suite",
+                target_id="t",
+                channel="email",
+                script_id="s",
+                persona_id="a",
+                token=token,
+                due_at=T0 + timedelta(seconds=i),
+                state=ProbeState.PLANNED,
+                subject="Q",
+                body="B",
+                to_address="help@t.example",
+                reply_address=f"a+{token}@p.example",
+                message_id=message_id_for(token, "p.example"),
+            )
+        )
     store.create_run(run, probes)
     return run, probes
 
@@ -66,10 +80,12 @@ def test_state_machine_is_compare_and_set(tmp_path: Path) -> None:
     assert store.mark_sent("p0", receipt, T0 + timedelta(hours=1))
     assert not store.mark_failed("p0", "late"), "a sent probe cannot become failed"
     p = store.get_probe("p0")
-    assert p.state is ProbeState.SENT and p.sent_clock == "smtp-250" and p.evidence["smtp_response"] == "250 ok"
+    assert (
+        p.state is ProbeState.SENT and p.sent_clock == "smtp-250" and p.evidence["smtp_response"] == "250 ok"
+    )
     assert p.closes_at == T0 + timedelta(hours=1)
     assert store.close_probe("p0", T0, "horizon")
-    assert not store.mark_skipped("p1", "x") is False  # planned → skipped works
+    assert store.mark_skipped("p1", "x") is not False  # planned → skipped works
     kinds = [e.kind for e in store.events(probe_id="p0")]
     assert kinds == ["sending", "sent", "closed"]
 

@@ -22,10 +22,16 @@ pytestmark = pytest.mark.slow
 
 async def _engine(root: Path, point: str) -> int:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.engine.crashdriver", str(root), point, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.engine.crashdriver",
+        str(root),
+        point,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    _out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode in (0, CRASH_EXIT), err.decode()
     return proc.returncode or 0
 
@@ -33,13 +39,21 @@ async def _engine(root: Path, point: str) -> int:
 def _crash_and_restart(tmp_path: Path, point: str):
     inbound = free_port()
     root = tmp_path / "ws"
-    write_workspace(root, {"acme": '{ profile = "fast", human_median = "0.3s", human_sigma = 0.1 }'},
-                    wait="4s", window="0s", scripts=3, mode="live", grace="3s")
+    write_workspace(
+        root,
+        {"acme": '{ profile = "fast", human_median = "0.3s", human_sigma = 0.1 }'},
+        wait="4s",
+        window="0s",
+        scripts=3,
+        mode="live",
+        grace="3s",
+    )
     ws = load_workspace(root)
 
     async def main():
-        async with Sandbox(list(ws.targets.values()), default_route=Route("127.0.0.1", inbound),
-                           retry_interval=0.2) as sandbox:
+        async with Sandbox(
+            list(ws.targets.values()), default_route=Route("127.0.0.1", inbound), retry_interval=0.2
+        ) as sandbox:
             settings = (
                 f'\n[email.outbound]\nhost = "127.0.0.1"\nport = {sandbox.relay[1]}\nsecurity = "none"\n'
                 f'connections = 1\nusername_env = "NOT_USED"\n'

@@ -24,9 +24,14 @@ pytestmark = [pytest.mark.dovecot, pytest.mark.slow]
 def test_replies_via_imap_idle_with_internaldate(tmp_path: Path, dovecot, monkeypatch) -> None:
     root = write_workspace(
         tmp_path / "ws",
-        {"acme": '{ profile = "fast", human_median = "1.5s", human_sigma = 0.2 }',
-         "globex": '{ profile = "out_of_office", human_median = "2s", human_sigma = 0.2 }'},
-        wait="10s", until="human", scripts=2, mode="live",
+        {
+            "acme": '{ profile = "fast", human_median = "1.5s", human_sigma = 0.2 }',
+            "globex": '{ profile = "out_of_office", human_median = "2s", human_sigma = 0.2 }',
+        },
+        wait="10s",
+        until="human",
+        scripts=2,
+        mode="live",
     )
     bench = root / "benchmarks" / "suite.toml"
     bench.write_text(bench.read_text().replace("ann@probes.example", "alice@probes.example"))
@@ -38,12 +43,19 @@ def test_replies_via_imap_idle_with_internaldate(tmp_path: Path, dovecot, monkey
     async def main():
         route = Route("127.0.0.1", dovecot.lmtp_port, "lmtp")
         async with Sandbox(list(ws.targets.values()), routes={"probes.example": route}) as sandbox:
-            settings = ws.settings.email.model_validate({
-                "outbound": {"host": "127.0.0.1", "port": sandbox.relay[1], "security": "none"},
-                "listener": "imap",
-                "imap": {"host": "127.0.0.1", "port": dovecot.imap_port, "security": "none",
-                         "username_env": "RB_IMAP_USER", "password_env": "RB_IMAP_PASSWORD"},
-            })
+            settings = ws.settings.email.model_validate(
+                {
+                    "outbound": {"host": "127.0.0.1", "port": sandbox.relay[1], "security": "none"},
+                    "listener": "imap",
+                    "imap": {
+                        "host": "127.0.0.1",
+                        "port": dovecot.imap_port,
+                        "security": "none",
+                        "username_env": "RB_IMAP_USER",
+                        "password_env": "RB_IMAP_PASSWORD",
+                    },
+                }
+            )
             channel = EmailChannel(settings, cursor=store)
 
             async def drop_connection():

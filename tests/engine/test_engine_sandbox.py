@@ -39,7 +39,7 @@ def run_engine(root: Path, suite: str = "suite", **options):
 
 def test_suite_runs_to_completion_with_true_timings(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", BEHAVIOURS, wait="5s")
-    ws, store, run, sandbox = run_engine(root)
+    _ws, store, run, sandbox = run_engine(root)
     assert run.status == "finished"
     probes = store.probes(run.id)
     assert len(probes) == 5
@@ -79,8 +79,14 @@ def test_suite_runs_to_completion_with_true_timings(tmp_path: Path) -> None:
 
 
 def test_resume_never_resends(tmp_path: Path) -> None:
-    root = write_workspace(tmp_path / "ws", {"a": '{ profile = "never" }', "b": '{ profile = "never" }'},
-                           wait="30s", window="0s", spacing="0s", scripts=2)
+    root = write_workspace(
+        tmp_path / "ws",
+        {"a": '{ profile = "never" }', "b": '{ profile = "never" }'},
+        wait="30s",
+        window="0s",
+        spacing="0s",
+        scripts=2,
+    )
     ws = load_workspace(root)
     store = open_store(ws.settings.store, ws.root)
 
@@ -108,7 +114,7 @@ def test_resume_never_resends(tmp_path: Path) -> None:
 
     # resume with a new process-equivalent: same store, new sandbox; nothing is sent again
     store.close()
-    ws2, store2, run2, sandbox2 = run_engine(root, tick=0.05)
+    _ws2, store2, run2, sandbox2 = run_engine(root, tick=0.05)
     assert run2.id == run.id
     assert sandbox2.truth.probes == []
     assert {p.state for p in store2.probes(run.id)} <= {ProbeState.SENT, ProbeState.CLOSED}
@@ -120,14 +126,20 @@ def test_until_human_closes_early(tmp_path: Path) -> None:
     assert run.status == "finished"
     probe = store.probes(run.id)[0]
     assert probe.state is ProbeState.CLOSED
-    assert (probe.closed_at - probe.sent_at).total_seconds() < 10, "closed by the human reply, not the horizon"
+    assert (probe.closed_at - probe.sent_at).total_seconds() < 10, (
+        "closed by the human reply, not the horizon"
+    )
     outcome = build_outcomes(store, [run.id])[0]
     assert not outcome.censored and outcome.horizon_at == probe.closes_at
 
 
 def test_do_not_contact_is_never_sent(tmp_path: Path) -> None:
-    root = write_workspace(tmp_path / "ws", {"a": BEHAVIOURS["fast"], "b": BEHAVIOURS["fast"]}, wait="3s",
-                           settings='do_not_contact = ["help@b.example"]\n')
+    root = write_workspace(
+        tmp_path / "ws",
+        {"a": BEHAVIOURS["fast"], "b": BEHAVIOURS["fast"]},
+        wait="3s",
+        settings='do_not_contact = ["help@b.example"]\n',
+    )
     _ws, store, run, sandbox = run_engine(root)
     states = {p.target_id: p.state for p in store.probes(run.id)}
     assert states["b"] is ProbeState.SKIPPED

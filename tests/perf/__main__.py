@@ -39,9 +39,12 @@ def pct(values: Sequence[float], q: float) -> float:
 
 
 def fast_workspace(root: Path, targets: int, scripts: int, mode: str, wait: str = "15s") -> Path:
-    behaviours = {f"co{i:02d}": '{ profile = "fast", human_median = "1.5s", human_sigma = 0.5 }'
-                  for i in range(targets)}
-    return write_workspace(root, behaviours, wait=wait, until="human", window="3s", scripts=scripts, mode=mode)
+    behaviours = {
+        f"co{i:02d}": '{ profile = "fast", human_median = "1.5s", human_sigma = 0.5 }' for i in range(targets)
+    }
+    return write_workspace(
+        root, behaviours, wait=wait, until="human", window="3s", scripts=scripts, mode=mode
+    )
 
 
 def accuracy_report(label: str, store: Store, truth, run_id: str, arrival: str) -> None:
@@ -57,19 +60,23 @@ def accuracy_report(label: str, store: Store, truth, run_id: str, arrival: str) 
             continue
         probe = probes[outcome.probe_id]
         human = next(r for r in truth.replies_for(probe.token) if r.kind == "human")
-        true_s = (human.delivered_at - next(t for t in truth.probes if t.token == probe.token).received_at)
+        true_s = human.delivered_at - next(t for t in truth.probes if t.token == probe.token).received_at
         errors.append(abs(outcome.human_response_s - true_s.total_seconds()))
     for m in store.messages(run_id=run_id):
         reply = truth.reply(m.message_id) if m.message_id else None
         arrived = getattr(reply, arrival) if reply is not None else None
         if arrived is not None:
             latencies.append((m.observed_at - arrived).total_seconds())
-    print(f"  {label}: {len(errors)} human replies timed; max |measured - true| = {max(errors) * 1000:.1f} ms,"
-          f" median {statistics.median(errors) * 1000:.1f} ms")
+    print(
+        f"  {label}: {len(errors)} human replies timed; max |measured - true| = {max(errors) * 1000:.1f} ms,"
+        f" median {statistics.median(errors) * 1000:.1f} ms"
+    )
     if latencies:
-        print(f"  {label}: detection latency (delivered -> stored) over {len(latencies)} messages:"
-              f" p50 {pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms,"
-              f" max {max(latencies) * 1000:.0f} ms (arrival = {arrival})")
+        print(
+            f"  {label}: detection latency (delivered -> stored) over {len(latencies)} messages:"
+            f" p50 {pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms,"
+            f" max {max(latencies) * 1000:.0f} ms (arrival = {arrival})"
+        )
 
 
 def bench_inbound_smtp(tmp: Path) -> None:
@@ -90,7 +97,9 @@ def bench_inbound_smtp(tmp: Path) -> None:
 
 
 def bench_imap(tmp: Path) -> None:
-    print("Timing accuracy, IMAP IDLE listener on Dovecot (goal: max error <= 1 s; Dovecot adds 0.5 s to IDLE)")
+    print(
+        "Timing accuracy, IMAP IDLE listener on Dovecot (goal: max error <= 1 s; Dovecot adds 0.5 s to IDLE)"
+    )
     from tests.servers.dovecot import DEFAULT_USERS, DovecotServer, dovecot_binary
 
     if dovecot_binary() is None:
@@ -110,13 +119,22 @@ def bench_imap(tmp: Path) -> None:
 
         async def main():
             route = Route("127.0.0.1", server.lmtp_port, "lmtp")
-            async with Sandbox(list(ws.targets.values()), routes={"probes.example": route}, seed=5) as sandbox:
-                settings = ws.settings.email.model_validate({
-                    "outbound": {"host": "127.0.0.1", "port": sandbox.relay[1], "security": "none"},
-                    "listener": "imap",
-                    "imap": {"host": "127.0.0.1", "port": server.imap_port, "security": "none",
-                             "username_env": "U", "password_env": "P"},
-                })
+            async with Sandbox(
+                list(ws.targets.values()), routes={"probes.example": route}, seed=5
+            ) as sandbox:
+                settings = ws.settings.email.model_validate(
+                    {
+                        "outbound": {"host": "127.0.0.1", "port": sandbox.relay[1], "security": "none"},
+                        "listener": "imap",
+                        "imap": {
+                            "host": "127.0.0.1",
+                            "port": server.imap_port,
+                            "security": "none",
+                            "username_env": "U",
+                            "password_env": "P",
+                        },
+                    }
+                )
                 channel = EmailChannel(settings, env=env, cursor=store)
                 run = await Engine(ws, store, {"email": channel}).run("suite", RunOptions())
                 return run, sandbox.truth
@@ -138,11 +156,19 @@ async def _start_sink() -> tuple[asyncio.subprocess.Process, int]:
 
 
 def bench_throughput(tmp: Path, count: int, connections: int) -> None:
-    print(f"Send throughput, {count} probes over {connections} connections to a count-only aiosmtpd sink"
-          " (goal: replybench / raw aiosmtplib >= 0.7)")
+    print(
+        f"Send throughput, {count} probes over {connections} connections to a count-only aiosmtpd sink"
+        " (goal: replybench / raw aiosmtplib >= 0.7)"
+    )
     targets = 20
-    root = write_workspace(tmp / "tp", {f"t{i:02d}": '{ profile = "never" }' for i in range(targets)},
-                           wait="1s", window="0s", scripts=count // targets, mode="live")
+    root = write_workspace(
+        tmp / "tp",
+        {f"t{i:02d}": '{ profile = "never" }' for i in range(targets)},
+        wait="1s",
+        window="0s",
+        scripts=count // targets,
+        mode="live",
+    )
     ws = load_workspace(root)
     store = open_store(ws.settings.store, ws.root)
     probes_text = "Question for X\n\nHello, do you deliver on Saturdays?\nAnn Example\n"
@@ -161,13 +187,23 @@ def bench_throughput(tmp: Path, count: int, connections: int) -> None:
                 return n
 
             start = time.perf_counter()
-            raw_count = sum(await asyncio.gather(*(raw_worker(count // connections) for _ in range(connections))))
+            raw_count = sum(
+                await asyncio.gather(*(raw_worker(count // connections) for _ in range(connections)))
+            )
             raw_s = time.perf_counter() - start
 
-            settings = ws.settings.email.model_validate({
-                "outbound": {"host": "127.0.0.1", "port": port, "security": "none", "connections": connections},
-                "listener": "smtp", "smtp": {"host": "127.0.0.1", "port": free_port()},
-            })
+            settings = ws.settings.email.model_validate(
+                {
+                    "outbound": {
+                        "host": "127.0.0.1",
+                        "port": port,
+                        "security": "none",
+                        "connections": connections,
+                    },
+                    "listener": "smtp",
+                    "smtp": {"host": "127.0.0.1", "port": free_port()},
+                }
+            )
             ws_live = ws.model_copy(update={"settings": ws.settings.model_copy(update={"email": settings})})
             engine = Engine(ws_live, store, {"email": EmailChannel(settings, cursor=store)})
             run, _ = engine.start_or_resume("suite")
@@ -183,8 +219,10 @@ def bench_throughput(tmp: Path, count: int, connections: int) -> None:
     raw_s, rb_s, raw_n, rb_n = asyncio.run(main())
     raw_rate, rb_rate = raw_n / raw_s, rb_n / rb_s
     print(f"  raw aiosmtplib: {raw_n} messages in {raw_s:.2f} s = {raw_rate:.0f} msg/s")
-    print(f"  replybench run: {rb_n} probes in {rb_s:.2f} s = {rb_rate:.0f} msg/s"
-          f" (store commits sending + sent per probe, fsync on)")
+    print(
+        f"  replybench run: {rb_n} probes in {rb_s:.2f} s = {rb_rate:.0f} msg/s"
+        f" (store commits sending + sent per probe, fsync on)"
+    )
     print(f"  ratio: {rb_rate / raw_rate:.2f}")
 
 

@@ -51,6 +51,7 @@ class Outcome:
     country: str | None = None
     timezone: str | None = None
     observed_until: datetime | None = None
+    horizon_business_s: float | None = None
 
     @property
     def was_sent(self) -> bool:

@@ -1,7 +1,8 @@
 """Derive the outcomes table (one :class:`Outcome` per probe) from the store. Re-derivable at any time.
 
 Only what reached us by the probe's horizon counts; later replies stay in the store but are censored out.
-A delivery-delay notice (DSN ``Action: delayed``) is neither a bounce nor a response: the clock keeps running.
+A delivery-status notice that is not final (``Action: delayed``, or a success report) is neither a bounce nor a
+response: the clock keeps running.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from replybench.timefmt import utcnow
 HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
 
 
-def _is_delay_notice(message: MessageRecord) -> bool:
-    return message.cls is MessageClass.BOUNCE and message.detail.get("dsn_action") == "delayed"
+def _is_status_notice(message: MessageRecord) -> bool:
+    """A delivery-status report that does not say "not delivered" (a delay warning, a success report)."""
+    return message.cls is MessageClass.BOUNCE and message.detail.get("final") != "true"
 
 
 def outcome_for(
@@ -32,20 +34,26 @@ def outcome_for(
     in_time = [
         m
         for m in sorted(messages, key=lambda m: (m.received_at, m.id))
-        if m.cls is not MessageClass.OWN_COPY and not _is_delay_notice(m) and horizon and m.received_at <= horizon
+        if m.cls is not MessageClass.OWN_COPY
+        and not _is_status_notice(m)
+        and horizon
+        and m.received_at <= horizon
     ]
     responses = [m for m in in_time if m.cls not in NOT_A_RESPONSE]
     humans = [m for m in in_time if m.cls in HUMAN_CLASSES]
     first = responses[0] if responses else None
     human = humans[0] if humans else None
-    response_s = human_s = business_s = None
+    response_s = human_s = business_s = horizon_business_s = None
     if sent and probe.sent_at is not None:
+        clock = BusinessClock.for_target(target)
         if first is not None:
             response_s = max(0.0, (first.received_at - probe.sent_at).total_seconds())
         if human is not None:
             human_s = max(0.0, (human.received_at - probe.sent_at).total_seconds())
-            clock = BusinessClock.for_target(target)
             business_s = clock.business_seconds(probe.sent_at, human.received_at)
+        elif observed_until is not None:
+            # the business time a censored probe was followed for: its censoring time on the business clock
+            horizon_business_s = clock.business_seconds(probe.sent_at, observed_until)
     return Outcome(
         probe_id=probe.id,
         run_id=probe.run_id,
@@ -77,6 +85,7 @@ def outcome_for(
         country=target.country,
         timezone=target.timezone,
         observed_until=observed_until,
+        horizon_business_s=horizon_business_s,
     )
 
 

@@ -216,8 +216,7 @@ Measure = Literal["first_response", "first_human", "first_human_business"]
 
 
 def _horizon_business_s(outcome: Outcome) -> float | None:
-    value = getattr(outcome, "horizon_business_s", None)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return outcome.horizon_business_s
 
 
 def timing_data(outcomes: Sequence[Outcome], measure: Measure) -> tuple[list[float], list[bool], int]:

@@ -110,5 +110,7 @@ def channel_class(name: str) -> type:
     """The implementation of channel ``name``, or a ChannelError that lists the known channels."""
     classes = channel_classes()
     if name not in classes:
-        raise ChannelError(f"unknown channel {name!r}; installed channels: {', '.join(sorted(classes)) or 'none'}")
+        raise ChannelError(
+            f"unknown channel {name!r}; installed channels: {', '.join(sorted(classes)) or 'none'}"
+        )
     return classes[name]

@@ -132,7 +132,9 @@ class EmailChannel:
                 except SendFailed as exc:
                     # A pooled connection the server dropped fails before DATA: nothing was delivered, so
                     # one retry on a fresh connection is safe (and saves the probe from `failed`).
-                    if not (unchecked and isinstance(exc.__cause__, aiosmtplib.SMTPServerDisconnected | OSError)):
+                    if not (
+                        unchecked and isinstance(exc.__cause__, aiosmtplib.SMTPServerDisconnected | OSError)
+                    ):
                         raise
                     smtp.close()
                     smtp, unchecked = await self._connect(), False

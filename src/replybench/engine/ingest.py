@@ -87,10 +87,13 @@ class Ingestor:
                 message_id, status="parsed", sender=parsed.from_addr, subject=parsed.subject, text=parsed.text
             )
         match = match_message(self.store, record.envelope_to, parsed)
-        self.store.record_match(message_id, match.probe.id if match.probe else None, match.method, match.detail)
+        self.store.record_match(
+            message_id, match.probe.id if match.probe else None, match.method, match.detail
+        )
         if match.own_copy:
-            self.store.record_class(message_id, MessageClass.OWN_COPY, "own_copy." + (match.method or ""), 1.0,
-                                    match.detail, {})
+            self.store.record_class(
+                message_id, MessageClass.OWN_COPY, "own_copy." + (match.method or ""), 1.0, match.detail, {}
+            )
         elif parsed is not None:
             c = classify_email(parsed)
             self.store.record_class(message_id, c.cls, c.rule, c.confidence, c.evidence, dict(c.detail))
@@ -115,9 +118,13 @@ class Ingestor:
             else:
                 sent_at = probe.attempt_at or message.received_at
                 clock, how = "send-attempt", "a reply carries its token"
-            receipt = SendReceipt(sent_at=sent_at, clock=clock, evidence={"reconciled": how, **probe.evidence})
+            receipt = SendReceipt(
+                sent_at=sent_at, clock=clock, evidence={"reconciled": how, **probe.evidence}
+            )
             if self.store.mark_sent(probe.id, receipt, sent_at + limits[0]):
-                self.store.log_event("reconciled", run_id=probe.run_id, probe_id=probe.id, detail={"how": how})
+                self.store.log_event(
+                    "reconciled", run_id=probe.run_id, probe_id=probe.id, detail={"how": how}
+                )
             probe = self.store.get_probe(probe.id) or probe
         if (
             probe.state is ProbeState.SENT
@@ -142,11 +149,17 @@ def reconcile_sending(store: Store, run_id: str, wait_limit: timedelta, now: dat
         copies = [m for m in messages if m.cls is MessageClass.OWN_COPY]
         replies = [m for m in messages if m.cls is not MessageClass.OWN_COPY]
         if copies:
-            receipt = SendReceipt(copies[0].received_at, "sent-copy-receipt",
-                                  {"reconciled": "own blind copy received", "message_id": probe.message_id})
+            receipt = SendReceipt(
+                copies[0].received_at,
+                "sent-copy-receipt",
+                {"reconciled": "own blind copy received", "message_id": probe.message_id},
+            )
         elif replies:
-            receipt = SendReceipt(probe.attempt_at or replies[0].received_at, "send-attempt",
-                                  {"reconciled": "a reply carries its token", "message_id": probe.message_id})
+            receipt = SendReceipt(
+                probe.attempt_at or replies[0].received_at,
+                "send-attempt",
+                {"reconciled": "a reply carries its token", "message_id": probe.message_id},
+            )
         else:
             store.mark_uncertain(probe.id, "interrupted during sending; no copy or reply proves it was sent")
             counts["uncertain"] += 1

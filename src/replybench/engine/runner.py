@@ -129,8 +129,10 @@ class Engine:
         options = options or RunOptions()
         run, _created = self.start_or_resume(suite_id, new=options.new)
         self.store.log_event("engine_started", run_id=run.id)
-        listeners = [asyncio.create_task(ch.listen(self.ingestor.accept), name=f"listen-{n}")
-                     for n, ch in self.channels.items()]
+        listeners = [
+            asyncio.create_task(ch.listen(self.ingestor.accept), name=f"listen-{n}")
+            for n, ch in self.channels.items()
+        ]
         try:
             leftovers = self.ingestor.process_leftovers()
             if leftovers:
@@ -154,7 +156,9 @@ class Engine:
         if not any(counts.get(s, 0) for s in ACTIVE_STATES):
             self.store.finish_run(run.id, utcnow())
         else:
-            self.store.log_event("engine_stopped", run_id=run.id, detail={s.value: n for s, n in counts.items()})
+            self.store.log_event(
+                "engine_stopped", run_id=run.id, detail={s.value: n for s, n in counts.items()}
+            )
         return self.store.get_run(run.id) or run
 
     @staticmethod
@@ -171,12 +175,17 @@ class Engine:
         if not leftovers:
             return
         grace = self.ws.settings.reconcile_grace.total_seconds()
-        log.warning("%d probe(s) were interrupted while sending; waiting %.0f s for proof before reconciling",
-                    len(leftovers), grace)
+        log.warning(
+            "%d probe(s) were interrupted while sending; waiting %.0f s for proof before reconciling",
+            len(leftovers),
+            grace,
+        )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(options.stop.wait(), timeout=grace)
         counts = reconcile_sending(self.store, run.id, timedelta(seconds=run.wait_limit_s), utcnow())
-        log.warning("reconciled interrupted probes: %d proven sent, %d uncertain", counts["sent"], counts["uncertain"])
+        log.warning(
+            "reconciled interrupted probes: %d proven sent, %d uncertain", counts["sent"], counts["uncertain"]
+        )
 
     def _progress(self, run: RunRecord, options: RunOptions) -> dict[ProbeState, int]:
         counts = self.store.state_counts(run.id)
@@ -221,7 +230,9 @@ class Engine:
             await asyncio.gather(*workers, return_exceptions=True)
         self._progress(run, options)
 
-    async def _worker(self, run: RunRecord, gate: _RateGate, wait_limit: timedelta, options: RunOptions) -> None:
+    async def _worker(
+        self, run: RunRecord, gate: _RateGate, wait_limit: timedelta, options: RunOptions
+    ) -> None:
         while not self._stopping:
             now = utcnow()
             due = self.store.due_probes(run.id, now, self._workers)
@@ -252,7 +263,9 @@ class Engine:
             return self.ws.personas[persona_id]
         return Persona.model_validate(run.snapshot["personas"][persona_id])
 
-    async def _dispatch(self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta) -> None:
+    async def _dispatch(
+        self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta
+    ) -> None:
         """Send one probe at most once: commit `sending`, act, record what the channel proved."""
         reason = do_not_contact_reason(target, probe.channel, self.ws.settings.do_not_contact)
         if reason:

@@ -19,7 +19,9 @@ def snapshot(ws: Workspace, suite: Suite, target_ids: set[str]) -> dict[str, obj
         "workspace": ws.settings.name,
         "mode": ws.settings.mode,
         "suite": suite.model_dump(mode="json"),
-        "targets": {t: ws.targets[t].model_dump(mode="json", exclude={"sandbox"}) for t in sorted(target_ids)},
+        "targets": {
+            t: ws.targets[t].model_dump(mode="json", exclude={"sandbox"}) for t in sorted(target_ids)
+        },
         "personas": {p: ws.personas[p].model_dump(mode="json") for p in suite.personas},
         "scripts": {s: ws.scripts[s].model_dump(mode="json") for s in suite.scripts},
     }

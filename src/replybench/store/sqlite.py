@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
@@ -41,7 +41,7 @@ def message_id_hint(raw: bytes) -> str | None:
     try:
         headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:256_000])
         value = headers.get("Message-ID")
-    except Exception:  # noqa: BLE001 - raw input is untrusted; any failure means "no hint"
+    except Exception:
         return None
     if not value:
         return None
@@ -93,7 +93,9 @@ class SqliteStore:
                 self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT)"
+        )
         row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
         current = row[0] or 0
         if current > LATEST_VERSION:
@@ -332,7 +334,7 @@ class SqliteStore:
         return True
 
     def mark_sending(self, probe_id: str, at: datetime) -> bool:
-        """planned → sending, fsynced before the channel acts (the at-most-once guarantee)."""
+        """Planned → sending, fsynced before the channel acts (the at-most-once guarantee)."""
         return self._transition(
             probe_id, [ProbeState.PLANNED], ProbeState.SENDING, {"attempt_at": _ts(at)}, durable=True
         )
@@ -354,18 +356,22 @@ class SqliteStore:
         )
 
     def mark_failed(self, probe_id: str, reason: str) -> bool:
-        """sending → failed: known not to have been sent."""
-        return self._transition(probe_id, [ProbeState.SENDING], ProbeState.FAILED, {"error": reason}, {"reason": reason})
+        """Sending → failed: known not to have been sent."""
+        return self._transition(
+            probe_id, [ProbeState.SENDING], ProbeState.FAILED, {"error": reason}, {"reason": reason}
+        )
 
     def mark_uncertain(self, probe_id: str, reason: str) -> bool:
-        """sending → uncertain: may have been sent; never retried automatically."""
+        """Sending → uncertain: may have been sent; never retried automatically."""
         return self._transition(
             probe_id, [ProbeState.SENDING], ProbeState.UNCERTAIN, {"error": reason}, {"reason": reason}
         )
 
     def mark_skipped(self, probe_id: str, reason: str) -> bool:
-        """planned → skipped (do-not-contact, rate limit)."""
-        return self._transition(probe_id, [ProbeState.PLANNED], ProbeState.SKIPPED, {"error": reason}, {"reason": reason})
+        """Planned → skipped (do-not-contact, rate limit)."""
+        return self._transition(
+            probe_id, [ProbeState.PLANNED], ProbeState.SKIPPED, {"error": reason}, {"reason": reason}
+        )
 
     def postpone(self, probe_id: str, due_at: datetime) -> None:
         """Move a planned probe's due time (rate limits)."""
@@ -375,7 +381,7 @@ class SqliteStore:
             )
 
     def close_probe(self, probe_id: str, at: datetime, reason: str) -> bool:
-        """sent → closed (horizon reached, or a human answered when the suite waits only for that)."""
+        """Sent → closed (horizon reached, or a human answered when the suite waits only for that)."""
         return self._transition(
             probe_id, [ProbeState.SENT], ProbeState.CLOSED, {"closed_at": _ts(at)}, {"reason": reason}
         )
@@ -518,7 +524,9 @@ class SqliteStore:
 
     def unmatched_messages(self) -> list[MessageRecord]:
         """Messages that no probe claimed (kept, with the reason in match_detail)."""
-        rows = self._db.execute("SELECT * FROM messages WHERE probe_id IS NULL ORDER BY received_at, id").fetchall()
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE probe_id IS NULL ORDER BY received_at, id"
+        ).fetchall()
         return [self._message(r) for r in rows]
 
     def message_ids_with_status(self, status: str) -> list[int]:
@@ -534,7 +542,9 @@ class SqliteStore:
 
     def get_cursor(self, source: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, last UID) stored for a mailbox."""
-        row = self._db.execute("SELECT uidvalidity, last_uid FROM cursors WHERE source = ?", (source,)).fetchone()
+        row = self._db.execute(
+            "SELECT uidvalidity, last_uid FROM cursors WHERE source = ?", (source,)
+        ).fetchone()
         return (int(row[0]), int(row[1])) if row else None
 
     def set_cursor(self, source: str, uidvalidity: int, last_uid: int) -> None:
@@ -550,7 +560,12 @@ class SqliteStore:
     # ------------------------------------------------------------------------------------------ events
 
     def log_event(
-        self, kind: str, *, run_id: str | None = None, probe_id: str | None = None, detail: dict[str, Any] | None = None
+        self,
+        kind: str,
+        *,
+        run_id: str | None = None,
+        probe_id: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         """Append to the audit trail."""
         with self._tx() as db:
