@@ -193,7 +193,7 @@ def status(
                         bars.add_task(state.value, total=total, completed=counts[state])
                 bars.refresh()
             table = Table(show_edge=False)
-            for col in ("target", "probes", "sent", "replies", "first human", "states"):
+            for col in ("target", "probes", "sent", "replies", "fastest human reply", "states"):
                 table.add_column(col)
             rows = operations.outcomes(ws, [r.id], store=store)
             by_target: dict[str, list[Outcome]] = {}

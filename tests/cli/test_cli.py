@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from replybench.analysis.outcome import EXPORT_FIELDS
+from replybench.models import ProbeState
 from tests.engine.helpers import write_workspace
 
 CONTRACT = [
@@ -135,3 +136,58 @@ def test_run_status_export_report(tmp_path: Path) -> None:
 
     bad = cli("export", "--format", "xml", "-w", str(root))
     assert bad.returncode == 2 and "csv or json" in bad.stderr
+
+
+def test_classify_prints_one_json_line_per_file(tmp_path: Path) -> None:
+    from tests.conftest import RESOURCES
+
+    files = sorted((RESOURCES / "emails").glob("*.eml"))
+    garbage = tmp_path / "garbage.eml"
+    garbage.write_bytes(b"\x00\xff\xfe not an email")
+    done = cli("classify", *map(str, files), str(garbage))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == len(files) + 1
+    for line, path in zip(lines, [*files, garbage], strict=True):
+        assert line["file"] == str(path)
+        assert {"class", "rule", "confidence"} <= set(line)
+        assert 0.0 <= line["confidence"] <= 1.0
+    by_name = {Path(line["file"]).name: line for line in lines}
+    for name, line in by_name.items():
+        if "__" in name:
+            assert line["class"] == name.split("__")[0], name
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_run_resumes(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    root = write_workspace(tmp_path / "ws", {"a": '{ profile = "never" }'}, wait="60s", window="0s", scripts=2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replybench", "run", "suite", "-w", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    store_path = root / ".replybench" / "replybench.sqlite3"
+    deadline = time.monotonic() + 30
+    from replybench.store import open_store
+
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if store_path.exists():
+            store = open_store(str(store_path))
+            runs = store.runs()
+            sent = store.state_counts(runs[0].id).get(ProbeState.SENT, 0) if runs else 0
+            store.close()
+            if sent == 2:
+                break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    said = " ".join(out.split())  # rich wraps lines at the terminal width
+    assert "stopped (run the same command again to resume)" in said
+    status = cli("status", "-w", str(root))
+    assert "running" in status.stdout and "sent" in status.stdout

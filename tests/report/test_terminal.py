@@ -47,11 +47,11 @@ def test_empty_table_prints() -> None:
 
 
 def test_narrow_consoles_get_the_compact_table_that_fits() -> None:
-    text = _render(sample_outcomes(), width=100)
-    assert max(len(line) for line in text.splitlines()[:-3]) <= 100
+    text = _render(sample_outcomes(), width=80)  # a default terminal, and what pipes get
+    assert max(len(line) for line in text.splitlines()[:-3]) <= 80
     assert "Median first" in text
     assert "Industry" not in text
     full = summary_table(sample_outcomes())
     compact = summary_table(sample_outcomes(), compact=True)
-    assert len(compact.columns) == len(full.columns) - 3
+    assert len(compact.columns) == len(full.columns) - 5
     assert compact.row_count == full.row_count
