@@ -63,6 +63,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utcnow_ms() -> datetime:
+    """The current UTC time truncated to whole milliseconds (the precision replybench records)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def as_utc(value: datetime) -> datetime:
     """Return an aware UTC datetime; a naive value is taken to be UTC already."""
     if value.tzinfo is None:

@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import email
 import email.policy
-import functools
 import ipaddress
 import json
 import logging
@@ -15,7 +14,7 @@ import shutil
 import socket
 import ssl
 import subprocess
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -38,7 +37,9 @@ from replybench.models import (
     SmtpOutbound,
     Target,
 )
+from replybench.netutil import free_port
 from replybench.tokens import message_id_for, new_token, plus_address
+from tests.asynctest import async_test
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,16 +49,6 @@ PASSWORD = "correct horse battery staple 9$"
 ENV = {"RB_SMTP_USER": USER, "RB_SMTP_PASSWORD": PASSWORD}
 TARGET = "support@acme.example"
 PERSONA = "anna@probe.example"
-
-
-def async_test(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """Run an async test in a fresh event loop (with a hard limit so a hang fails instead of stalling)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 30))
-
-    return wrapper
 
 
 def make_probe(
@@ -252,12 +243,6 @@ def settings_for(server: SmtpTestServer, **outbound: Any) -> EmailSettings:
     values: dict[str, Any] = {"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 5}
     values.update(outbound)
     return EmailSettings(outbound=SmtpOutbound(**values))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:

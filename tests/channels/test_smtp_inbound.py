@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,19 +14,10 @@ import pytest
 
 from replybench.channels.base import InboundItem
 from replybench.channels.smtp_inbound import TEMPORARY_FAILURE, InboundSmtpServer
+from tests.asynctest import async_test
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def async_test(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """Run an async test in a fresh event loop (with a hard limit so a hang fails instead of stalling)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 30))
-
-    return wrapper
 
 
 class Store:

@@ -163,7 +163,9 @@ def test_ctrl_c_stops_cleanly_and_run_resumes(tmp_path: Path) -> None:
     import signal
     import time
 
-    root = write_workspace(tmp_path / "ws", {"a": '{ profile = "never" }'}, wait="60s", window="0s", scripts=2)
+    root = write_workspace(
+        tmp_path / "ws", {"a": '{ profile = "never" }'}, wait="60s", window="0s", scripts=2
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "replybench", "run", "suite", "-w", str(root)],
         stdout=subprocess.PIPE,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from replybench.engine.environment import free_port
 from replybench.models import ProbeState
+from replybench.netutil import free_port
 from replybench.sandbox import Route, Sandbox
 from replybench.store import open_store
 from replybench.workspace import load_workspace

@@ -25,15 +25,22 @@ header_lines = st.lists(
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.one_of(st.binary(max_size=3000), header_lines.map(
-    lambda hs: ("".join(f"{k}: {v}\r\n" for k, v in hs) + "\r\nbody").encode("utf-8", "surrogatepass")
-)))
+@given(
+    raw=st.one_of(
+        st.binary(max_size=3000),
+        header_lines.map(
+            lambda hs: ("".join(f"{k}: {v}\r\n" for k, v in hs) + "\r\nbody").encode("utf-8", "surrogatepass")
+        ),
+    )
+)
 def test_any_bytes_are_stored_raw_and_processed(tmp_path: Path, raw: bytes) -> None:
     store = open_store(str(tmp_path / "ingest.db"))
     ingestor = Ingestor(store, wait_limits=lambda _run: None)
 
     async def main() -> None:
-        await ingestor.accept(InboundItem("email", raw, T0, "smtp-receipt", "smtp://test", envelope_to=("x@y",)))
+        await ingestor.accept(
+            InboundItem("email", raw, T0, "smtp-receipt", "smtp://test", envelope_to=("x@y",))
+        )
         await ingestor.drain()
 
     asyncio.run(main())

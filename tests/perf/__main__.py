@@ -19,8 +19,8 @@ import aiosmtplib
 
 from replybench.analysis.outcomes import build_outcomes
 from replybench.channels.email import EmailChannel
-from replybench.engine.environment import free_port
 from replybench.engine.runner import Engine, RunOptions
+from replybench.netutil import free_port
 from replybench.sandbox import Route, Sandbox
 from replybench.store import Store, open_store
 from replybench.workspace import load_workspace

@@ -166,14 +166,3 @@ async def submit(sandbox: Sandbox, probe: Probe, *, extra_rcpts: list[str] | Non
         start_tls=False,
         local_hostname="client.test",
     )
-
-
-def async_test(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run an async test function in a fresh event loop (the project has no pytest-asyncio)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper

@@ -8,7 +8,8 @@ from typing import Any
 
 from replybench.sandbox import GroundTruth, Route, Sandbox
 from replybench.sandbox.mta import Mta, deliver_lmtp, deliver_smtp
-from tests.sandbox.helpers import PROBE_DOMAIN, Sink, async_test, company, make_probe, submit, wait_until
+from tests.asynctest import async_test
+from tests.sandbox.helpers import PROBE_DOMAIN, Sink, company, make_probe, submit, wait_until
 
 
 def _message(body: str = "hello\n") -> bytes:

@@ -18,10 +18,10 @@ from replybench.models import BusinessHours
 from replybench.sandbox import Sandbox
 from replybench.timefmt import utcnow
 from replybench.tokens import token_from_address, token_from_message_id
+from tests.asynctest import async_test
 from tests.sandbox.helpers import (
     PROBE_DOMAIN,
     Sink,
-    async_test,
     company,
     make_probe,
     submit,

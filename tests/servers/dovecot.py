@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from replybench.netutil import free_port
+
 HOST = "127.0.0.1"
 #: POSIX TZ string (no tzdata needed): UTC+05:45, an offset that neither UTC nor whole-hour zones share.
 DEFAULT_SERVER_TZ = "NPT-5:45"
@@ -49,13 +51,6 @@ def dovecot_binary() -> str | None:
 def doveadm_binary() -> str:
     """Path of the doveadm binary."""
     return shutil.which("doveadm") or "/usr/bin/doveadm"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def make_message(

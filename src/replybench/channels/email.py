@@ -30,9 +30,10 @@ import aiosmtplib
 
 from replybench.channels.base import ChannelDescription, InboundSink, OutboundProbe, SendReceipt
 from replybench.channels.message import build_probe_message, serialize
-from replybench.channels.smtp_inbound import InboundSmtpServer, utc_now_ms
+from replybench.channels.smtp_inbound import InboundSmtpServer
 from replybench.errors import ChannelError, HeaderInjectionError, SendFailed, SendUncertain
 from replybench.models import EmailSettings
+from replybench.timefmt import utcnow_ms
 from replybench.tokens import SENT_COPY_SUFFIX, plus_address
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ class EmailChannel:
             raise SendUncertain(
                 f"no reply from {relay} after the message was sent: {_describe(exc)}"
             ) from exc
-        sent_at = utc_now_ms()
+        sent_at = utcnow_ms()
         response = _smtp_reply(reply.code, reply.message)
         if reply.code == 250:
             evidence: dict[str, Any] = {

@@ -13,13 +13,13 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from replybench.channels.base import InboundItem, InboundSink
+from replybench.timefmt import utcnow_ms
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,6 @@ log = logging.getLogger(__name__)
 DATA_SIZE_LIMIT = 25 * 1024 * 1024
 #: Reply when the sink could not store the message; the sending MTA keeps it and retries.
 TEMPORARY_FAILURE = "451 4.3.0 try again later"
-
-
-def utc_now_ms() -> datetime:
-    """Return the current UTC time truncated to whole milliseconds (the precision replybench records)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class _InboundSMTP(SMTP):
@@ -71,7 +65,7 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Stamp the receipt time, hand the raw message to the sink, and only then answer ``250``."""
-        received_at = utc_now_ms()
+        received_at = utcnow_ms()
         raw = envelope.original_content
         if raw is None:
             content = envelope.content

@@ -6,7 +6,6 @@ their replies come back to our inbound SMTP server on a free port. Nothing leave
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,15 +14,9 @@ from typing import Any
 from replybench.channels.base import Channel
 from replybench.channels.email import EmailChannel
 from replybench.models import EmailSettings, SmtpInbound, SmtpOutbound, Workspace
+from replybench.netutil import free_port
 from replybench.sandbox import Route
 from replybench.store import Store
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
