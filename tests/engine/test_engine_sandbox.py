@@ -144,3 +144,40 @@ def test_do_not_contact_is_never_sent(tmp_path: Path) -> None:
     states = {p.target_id: p.state for p in store.probes(run.id)}
     assert states["b"] is ProbeState.SKIPPED
     assert [t.company_id for t in sandbox.truth.probes] == ["a"]
+
+
+def test_rate_limit_postpones_instead_of_sending(tmp_path: Path) -> None:
+    root = write_workspace(
+        tmp_path / "ws", {"a": '{ profile = "never" }'}, wait="30s", window="0s", scripts=3
+    )
+    bench = root / "benchmarks" / "suite.toml"
+    bench.write_text(
+        bench.read_text().replace(
+            'sandbox = { profile = "never" }',
+            'sandbox = { profile = "never" }\nrate_limit = { max_per_day = 1 }',
+        )
+    )
+    ws = load_workspace(root)
+    store = open_store(ws.settings.store, ws.root)
+
+    async def main():
+        async with open_environment(ws, store) as env:
+            options = RunOptions(tick=0.05)
+
+            async def stop_soon():
+                await asyncio.sleep(2)
+                options.stop.set()
+
+            stopper = asyncio.create_task(stop_soon())
+            run = await Engine(ws, store, env.channels).run("suite", options)
+            await stopper
+            return run, env.sandbox
+
+    run, sandbox = asyncio.run(main())
+    probes = store.probes(run.id)
+    sent = [p for p in probes if p.state is ProbeState.SENT]
+    waiting = [p for p in probes if p.state is ProbeState.PLANNED]
+    assert len(sent) == 1 and len(waiting) == 2
+    assert len(sandbox.truth.probes) == 1
+    for p in waiting:
+        assert (p.due_at - sent[0].attempt_at).total_seconds() >= 86400 - 1
