@@ -73,7 +73,7 @@ def accuracy_report(label: str, store: Store, truth, run_id: str, arrival: str) 
     )
     if latencies:
         print(
-            f"  {label}: detection latency (delivered -> stored) over {len(latencies)} messages:"
+            f"  {label}: detection latency (arrival -> stored) over {len(latencies)} messages:"
             f" p50 {pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms,"
             f" max {max(latencies) * 1000:.0f} ms (arrival = {arrival})"
         )
