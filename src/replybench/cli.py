@@ -8,16 +8,20 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from replybench import __version__, operations
+from replybench.analysis.compare import Adjust, ComparisonReport, GroupComparison, p_text
 from replybench.analysis.outcome import Outcome
+from replybench.analysis.sla import SlaReport, describe_sla
+from replybench.analysis.summary import GroupBy
 from replybench.engine.runner import RunProgress
 from replybench.errors import ReplybenchError
 from replybench.models import ProbeState
@@ -302,6 +306,257 @@ def classify(files: Annotated[list[Path], typer.Argument(help="Email files (.eml
             **({"error": item.error} if item.error else {}),
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------------------------- compare, sla
+
+_VERDICT_STYLE = {"better": "green", "worse": "bold red", "no evidence": "dim"}
+_STATUS_STYLE = {"met": "green", "breached": "bold red", "undetermined": "yellow", "no data": "dim"}
+_BY_CHOICES = ("target", "channel", "industry", "suite", "overall")
+
+
+def _two_lines(first: str, second: str = "", style: str = "") -> Text:
+    text = Text(first, style=style)
+    if second:
+        text.append("\n" + second, style="dim")
+    return text
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}"
+
+
+def _median_cell(g: GroupComparison, side: str) -> str:
+    summary = g.a if side == "a" else g.b
+    if summary.sent == 0:
+        return "—"
+    value = summary.first_human.median_s
+    return "not reached" if value is None else format_duration(value)
+
+
+def _comparison_table(report: ComparisonReport) -> Table:
+    """One row per group: sent A/B, human reply rates, medians, verdict; fits 80 columns."""
+    c = report.comparison
+    table = Table(header_style="bold", show_edge=False, pad_edge=False, expand=False)
+    table.add_column(c.by.title() if c.by != "overall" else "", min_width=8, ratio=1)
+    table.add_column("Sent\nA/B", justify="right", no_wrap=True)
+    table.add_column("Human\nreply %", justify="right", no_wrap=True)
+    table.add_column("Median\nA", justify="right", no_wrap=True)
+    table.add_column("Median\nB", justify="right", no_wrap=True)
+    table.add_column("Verdict\n(log-rank)", no_wrap=True)
+    breached = {(b.key, b.overall) for b in report.breaches}
+    for g in c.groups:
+        if g.overall and len(c.groups) > 1:
+            table.add_section()
+        diff = (
+            ""
+            if g.rate_difference is None
+            else f"{round(g.rate_difference * 100):+d}pp {p_text(g.rate_pvalue, spaced=False)}"
+        )
+        change = g.median_increase
+        change_text = (
+            "" if change is None else ("+∞" if change == float("inf") else f"{round(change * 100):+d} %")
+        )
+        if change == float("-inf"):
+            change_text = "−∞"
+        p_cell = "no test" if g.pvalue is None else p_text(g.pvalue, spaced=False)
+        verdict = _two_lines(g.verdict, p_cell, _VERDICT_STYLE[g.verdict])
+        if (g.key, g.overall) in breached:
+            verdict.append(" ✗", style="bold red")
+        table.add_row(
+            Text(g.label, style="bold" if g.overall else ""),
+            f"{g.a.sent}/{g.b.sent}",
+            _two_lines(f"{_pct(g.a.human_rate.value)} → {_pct(g.b.human_rate.value)}", diff),
+            _median_cell(g, "a"),
+            _two_lines(_median_cell(g, "b"), change_text),
+            verdict,
+        )
+    return table
+
+
+def _print_comparison(report: ComparisonReport) -> None:
+    c = report.comparison
+    console.print(Text(f"A: {c.a.description}"), Text(f"B: {c.b.description}"), sep="\n")
+    console.print(_comparison_table(report))
+    adjusted = c.adjust == "holm" and c.tests > 1
+    note = (
+        f"Verdict: two-sided log-rank test on the time to first human reply (no reply: censored at the "
+        f"wait limit), α = {c.alpha:g}"
+        + (f", p Holm-adjusted over {c.tests} tests" if adjusted else "")
+        + "; better/worse = B answers sooner/later than A. Medians: Kaplan–Meier. Rate p: Fisher exact."
+    )
+    console.print(Text(note, style="dim"))
+    for name, only in (("A", c.only_a), ("B", c.only_b)):
+        if only:
+            console.print(Text(f"Only in {name} (not compared): {', '.join(only)}", style="yellow"))
+    for breach in report.breaches:
+        console.print(Text(f"✗ {breach.message}", style="bold red"))
+    if report.thresholds.any:
+        if report.failed:
+            console.print(Text(f"FAIL: {len(report.breaches)} threshold(s) breached.", style="bold red"))
+        else:
+            console.print(Text("OK: no threshold breached.", style="green"))
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="RUN_A RUN_B; or one run, compared with the run of its suite before it; "
+            "none: the two latest runs (of --suite). With --targets/--channels: the runs to pool.",
+            show_default=False,
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+    suite: Annotated[
+        str | None, typer.Option("--suite", help="Compare the two latest runs of SUITE.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Rows: target, channel, industry, suite or overall.")
+    ] = None,
+    targets: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--targets", help="Compare target A with target B within the run(s).", show_default=False
+        ),
+    ] = None,
+    channels: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--channels", help="Compare channel A with channel B within the run(s).", show_default=False
+        ),
+    ] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="Significance level of the verdict.")] = 0.05,
+    adjust: Annotated[
+        str, typer.Option("--adjust", help="holm (adjust p-values over the rows) or none.")
+    ] = "holm",
+    fail_on_worse: Annotated[
+        bool, typer.Option("--fail-on-worse", help="Exit 1 when any row's verdict is 'worse'.")
+    ] = False,
+    max_median_increase: Annotated[
+        str | None,
+        typer.Option("--max-median-increase", help="Exit 1 when a median rises more: '20%' or '30m'."),
+    ] = None,
+    max_rate_drop: Annotated[
+        str | None,
+        typer.Option("--max-rate-drop", help="Exit 1 when a human reply rate falls more: '10%' (points)."),
+    ] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the comparison as JSON to FILE.")
+    ] = None,
+) -> None:
+    """Compare two runs (or two targets or channels): reply rates, medians, and a log-rank verdict.
+
+    Exit code 1 when a threshold (--fail-on-worse, --max-median-increase, --max-rate-drop) is breached.
+    """
+    if by is not None and by not in _BY_CHOICES:
+        raise ReplybenchError(f"--by must be one of {', '.join(_BY_CHOICES)}, not {by!r}")
+    if adjust not in ("holm", "none"):
+        raise ReplybenchError(f"--adjust must be holm or none, not {adjust!r}")
+    thresholds = operations.comparison_thresholds(
+        fail_on_worse=fail_on_worse, max_median_increase=max_median_increase, max_rate_drop=max_rate_drop
+    )
+    ws = operations.open_workspace(workspace)
+    report = operations.compare(
+        ws,
+        runs or (),
+        suite=suite,
+        targets=targets,
+        channels=channels,
+        by=cast(GroupBy | None, by),
+        alpha=alpha,
+        adjust=cast(Adjust, adjust),
+        thresholds=thresholds,
+    )
+    _print_comparison(report)
+    for path in operations.write_ci_files(report, junit=junit, json_path=json_path):
+        errors.print(f"Wrote {path}", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _sla_tables(report: SlaReport) -> list[Table]:
+    tables = []
+    for i, sla in enumerate(report.slas, 1):
+        sla_id = f"sla{i}"
+        table = Table(
+            title=Text(f"{sla_id}: {describe_sla(sla)}"),
+            title_justify="left",
+            header_style="bold",
+            show_edge=False,
+        )
+        table.add_column("Target", min_width=10, ratio=1)
+        for name in ("Sent", "Met", "Missed", "Open"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("Share\n(95 % CI)", justify="right", no_wrap=True)
+        table.add_column("Status", no_wrap=True)
+        for r in (r for r in report.results if r.sla_id == sla_id):
+            if r.overall:
+                table.add_section()
+            ci = (
+                ""
+                if r.rate.low is None or r.rate.high is None
+                else f"{_pct(r.rate.low)}–{_pct(r.rate.high)} %"
+            )
+            status = Text(r.status, style=_STATUS_STYLE[r.status])
+            if report.failing(r):
+                status.append(" ✗", style="bold red")
+            table.add_row(
+                Text(r.label, style="bold" if r.overall else ""),
+                str(r.n),
+                str(r.met),
+                str(r.missed),
+                str(r.undetermined),
+                _two_lines("—" if r.rate.value is None else f"{_pct(r.rate.value)} %", ci),
+                status,
+            )
+        tables.append(table)
+    return tables
+
+
+@app.command()
+def sla(
+    workspace: WorkspaceOpt = Path("."),
+    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default: the latest run).")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="Use the latest run of SUITE.")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Also fail SLAs that are undetermined or have no data.")
+    ] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML to FILE.")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON to FILE.")
+    ] = None,
+) -> None:
+    """Check a run against its suite's SLAs, per target and overall. Exit code 1 when an SLA is breached.
+
+    An SLA is breached when the share of sent probes answered within its time is below its target rate
+    (point estimate; the 95 % Wilson interval is shown for information).
+    """
+    ws = operations.open_workspace(workspace)
+    report = operations.check_slas(ws, run_id, suite=suite, strict=strict)
+    console.print(Text(f"SLAs of suite {report.suite!r}, run {', '.join(report.runs)}"))
+    for table in _sla_tables(report):
+        console.print(table)
+    console.print(
+        Text(
+            "Share: sent probes answered within the SLA time (point estimate, compared with the target); "
+            "Open: followed for less than that time without a reply.",
+            style="dim",
+        )
+    )
+    for path in operations.write_ci_files(report, junit=junit, json_path=json_path):
+        errors.print(f"Wrote {path}", highlight=False)
+    failures = report.failures
+    if failures:
+        for r in failures:
+            console.print(Text(f"✗ {r.sla_id}: {r.message()}", style="bold red"))
+        console.print(Text(f"FAIL: {len(failures)} SLA result(s) failed.", style="bold red"))
+        raise typer.Exit(1)
+    console.print(
+        Text("OK: every SLA met" + ("" if report.strict else " or not yet decidable") + ".", style="green")
+    )
 
 
 def main() -> None:
