@@ -1,4 +1,5 @@
-"""A realistic set of ~40 outcomes (8 targets, 3 industries) for the report tests, plus small builders."""
+"""A realistic, deterministic data set for the report tests: 45 probes to 9 targets in 4 industries over two
+channels (e-mail and contact form), sent across a week, with the matched messages as evidence rows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from replybench.analysis.evidence import EXCERPT_CHARS, MessageRow, clean_text
 from replybench.analysis.outcome import Outcome
 from replybench.report.render import ReportMeta
 
@@ -23,6 +25,7 @@ TARGETS: list[tuple[str, str, str, str, str]] = [
     ("netzwelle", "Netzwelle Fiber", "telecom", "DE", "Europe/Berlin"),
     ("shopline", "Shopline", "retail", "NL", "Europe/Amsterdam"),
     ("warenkorb", "Warenkorb24 GmbH & Co. KG", "retail", "DE", "Europe/Berlin"),
+    ("lumenstrom", "Lumenstrom Energie", "energy", "DE", "Europe/Berlin"),
 ]
 
 # Per target, five probes: (kind, ack delay s, human delay s). Kinds:
@@ -30,6 +33,8 @@ TARGETS: list[tuple[str, str, str, str, str]] = [
 #   "ack":   only an auto-acknowledgement, censored for the headline
 #   "none":  no reply at all, censored at the horizon
 #   "bounce": bounced after the 250, censored
+#   "ooo":   an out-of-office reply first (at the "ack" delay), then a person
+#   "late":  a person answered, but only after the horizon: censored, the message is evidence only
 #   "failed" / "skipped" / "uncertain" / "blocked": never sent
 PLAN: dict[str, list[tuple[str, float | None, float | None]]] = {
     "nordbank": [
@@ -88,6 +93,13 @@ PLAN: dict[str, list[tuple[str, float | None, float | None]]] = {
         ("none", None, None),
         ("human", 1.1, 6 * DAY + 1 * HOUR),
     ],
+    "lumenstrom": [
+        ("human", 45.0, 7 * HOUR + 20 * MIN),
+        ("ooo", 2.5, 2 * DAY + 1 * HOUR),
+        ("late", None, None),
+        ("human", 50.0, 9 * HOUR),
+        ("human", 41.0, 1 * DAY + 3 * HOUR),
+    ],
 }
 
 NOT_SENT = {"failed", "skipped", "uncertain", "blocked"}
@@ -119,8 +131,8 @@ def make_outcome(**overrides: Any) -> Outcome:
         human_response_s=3600.0,
         human_response_business_s=3600.0,
         quality=None,
-        first_response_clock="smtp-inbound-ms",
-        first_human_clock="smtp-inbound-ms",
+        first_response_clock="smtp-receipt",
+        first_human_clock="smtp-receipt",
         auto_acked=False,
         replies=1,
         due_at=sent,
@@ -135,20 +147,48 @@ def _business(seconds: float) -> float:
     return round(seconds / 3.0 if seconds > 8 * HOUR else seconds * 0.9, 3)
 
 
+SUBJECTS = {
+    "refund-question": "Question about a refund for order 48213",
+    "contract-change": "Vertragsänderung – Wechsel in den kleineren Tarif",
+    "address-update": "Address change for my customer account",
+}
+CHANNELS = ("email", "webform")
+
+
+def _due(t_index: int, p_index: int) -> datetime:
+    """Send times spread over Monday to Saturday, 08:00–18:00 UTC (09:00–19:00 in Central Europe)."""
+    return START + timedelta(
+        days=(2 * p_index + t_index) % 6, hours=(3 * p_index + 2 * t_index) % 11, minutes=7 * t_index
+    )
+
+
+def _probe_id(n: int, tid: str) -> str:
+    return f"01JNQ{n:03d}{tid[:4].upper()}"
+
+
 def sample_outcomes() -> list[Outcome]:
-    """Forty probes over eight targets in banking, telecom and retail."""
+    """Forty probes over the first eight targets (banking, telecom, retail), by e-mail and web form.
+
+    The analysis tests rely on these numbers: 8 targets, 40 planned, 36 sent, 4 not sent.
+    """
+    return report_outcomes()[:40]
+
+
+def report_outcomes() -> list[Outcome]:
+    """The report fixture: forty-five probes over nine targets (banking, telecom, retail, energy), two channels."""
     rows: list[Outcome] = []
     n = 0
     for t_index, (tid, name, industry, country, tz) in enumerate(TARGETS):
         for p_index, (kind, ack, human) in enumerate(PLAN[tid]):
             n += 1
-            due = START + timedelta(hours=3 * p_index + t_index, minutes=7 * t_index)
+            due = _due(t_index, p_index)
             common: dict[str, Any] = {
-                "probe_id": f"01JNQ{n:03d}{tid[:4].upper()}",
+                "probe_id": _probe_id(n, tid),
                 "run_id": "run-2025-03-03",
                 "target_id": tid,
                 "target_name": name,
                 "industry": industry,
+                "channel": CHANNELS[1] if (p_index + t_index) % 3 == 1 else CHANNELS[0],
                 "country": country,
                 "timezone": tz,
                 "due_at": due,
@@ -176,11 +216,11 @@ def sample_outcomes() -> list[Outcome]:
                 )
                 continue
             sent = due + timedelta(seconds=1.234 + p_index)
-            clock = "imap-internaldate" if tid in {"funkfix", "warenkorb"} else "smtp-inbound-ms"
+            clock = "imap-internaldate" if tid in {"funkfix", "warenkorb"} else "smtp-receipt"
             first_s: float | None = None
             first_class: str | None = None
             if ack is not None:
-                first_s, first_class = ack, "auto_ack"
+                first_s, first_class = ack, ("out_of_office" if kind == "ooo" else "auto_ack")
             if human is not None and first_s is None:
                 first_s, first_class = human, "human"
             rows.append(
@@ -199,10 +239,101 @@ def sample_outcomes() -> list[Outcome]:
                     human_response_business_s=None if human is None else _business(human),
                     first_response_clock=None if first_s is None else clock,
                     first_human_clock=None if human is None else clock,
-                    auto_acked=ack is not None,
-                    replies=(ack is not None) + (human is not None) + (kind == "bounce"),
+                    auto_acked=ack is not None and kind != "ooo",
+                    replies=(ack is not None) + (human is not None),
+                    horizon_business_s=None if human is not None else _business(WAIT.total_seconds()),
                 )
             )
+    return rows
+
+
+_HUMAN_TEXT = (
+    "Guten Tag Frau Berger, vielen Dank für Ihre Nachricht. Ich habe mir Ihr Konto angesehen: die Erstattung "
+    "ist bereits veranlasst und sollte in drei bis fünf Werktagen auf Ihrem Konto sein. Falls Sie noch "
+    "Fragen haben, antworten Sie einfach auf diese E-Mail. Mit freundlichen Grüßen, Lena Hoffmann, Kundenservice"
+)
+_ACK_TEXT = (
+    "Thank you for contacting us. This is an automatic confirmation that we have received your message. "
+    "Your reference is {ref}. Our team usually answers within two business days. Please do not reply to this "
+    "e-mail."
+)
+_OOO_TEXT = "Ich bin bis einschließlich 14.03. nicht im Büro und habe keinen Zugriff auf meine E-Mails."
+_BOUNCE_TEXT = (
+    "This is the mail system at host mx1.relay.example. I'm sorry to have to inform you that your message "
+    "could not be delivered to one or more recipients. <service@{tid}.example>: host mx.{tid}.example said: "
+    "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+)
+
+
+def _message(
+    probe: Outcome, n: int, delay: float, cls: str, subject: str, text: str, *, after_horizon: bool = False
+) -> MessageRow:
+    assert probe.sent_at is not None
+    received = probe.sent_at + timedelta(seconds=delay)
+    clock = "imap-internaldate" if probe.target_id in {"funkfix", "warenkorb"} else "smtp-receipt"
+    if clock == "imap-internaldate":
+        received = received.replace(microsecond=0)
+    rule, confidence, evidence, method = {
+        "auto_ack": ("header:auto-submitted", 0.98, "Auto-Submitted: auto-replied", "token"),
+        "out_of_office": ("text:out-of-office", 0.93, "nicht im Büro … bis einschließlich 14.03.", "token"),
+        "human": (
+            "text:personal-reply",
+            0.86,
+            "personal salutation; signed 'Lena Hoffmann, Kundenservice'",
+            "in-reply-to",
+        ),
+        "bounce": ("dsn:action-failed", 1.0, "Action: failed; Status: 5.1.1", "dsn-original"),
+    }[cls]
+    return MessageRow(
+        probe_id=probe.probe_id,
+        message_store_id=n,
+        received_at=received,
+        clock=clock,
+        cls=cls,
+        rule=rule,
+        confidence=confidence,
+        evidence=evidence,
+        match_method=method,
+        message_id=f"<{received:%Y%m%d%H%M%S}.{n:04d}@mx.{probe.target_id}.example>",
+        subject=subject,
+        excerpt=clean_text(text, EXCERPT_CHARS),
+        after_horizon=after_horizon,
+    )
+
+
+def sample_evidence(outcomes: list[Outcome] | None = None) -> list[MessageRow]:
+    """The messages matched to ``outcomes`` (default :func:`report_outcomes`), as :func:`build_evidence` gives them."""
+    rows: list[MessageRow] = []
+    n = 1000
+    plan = {tid: list(PLAN[tid]) for tid in PLAN}
+    index: dict[str, int] = {}
+    for o in outcomes if outcomes is not None else report_outcomes():
+        i = index.get(o.target_id, 0)
+        index[o.target_id] = i + 1
+        kind, ack, human = plan[o.target_id][i]
+        if o.sent_at is None:
+            continue
+        subject = SUBJECTS[o.script_id]
+        ref = f"#{48000 + n}"
+        if ack is not None:
+            n += 1
+            if kind == "ooo":
+                rows.append(_message(o, n, ack, "out_of_office", f"Abwesenheitsnotiz: {subject}", _OOO_TEXT))
+            else:
+                text = _ACK_TEXT.format(ref=ref)
+                rows.append(_message(o, n, ack, "auto_ack", f"[{ref}] We received your message", text))
+        if kind == "bounce":
+            n += 1
+            text = _BOUNCE_TEXT.format(tid=o.target_id)
+            rows.append(_message(o, n, 3.2, "bounce", "Undelivered Mail Returned to Sender", text))
+        if human is not None:
+            n += 1
+            rows.append(_message(o, n, human, "human", f"Re: {subject}", _HUMAN_TEXT))
+        if kind == "late":
+            n += 1
+            late = WAIT.total_seconds() + 20 * HOUR
+            rows.append(_message(o, n, late, "human", f"Re: {subject}", _HUMAN_TEXT, after_horizon=True))
+    rows.sort(key=lambda r: (r.received_at, r.message_store_id))
     return rows
 
 
@@ -220,7 +351,11 @@ def sample_meta(**overrides: Any) -> ReportMeta:
     return replace(base, **overrides)
 
 
-HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) | `x` *y*"
+HOSTILE = (
+    "<script>alert(1)</script><img src=x onerror=alert(1)> javascript:alert(1) | `x` *y* "
+    '<svg onload=alert(1)><a href="javascript:alert(2)">click</a> <p style="width:expression(alert(3))"> '
+    "<img src=http://evil.example/pixel.png><a href='https://evil.example/'>x</a></script><script>alert(4)"
+)
 
 
 def hostile_outcomes() -> list[Outcome]:
@@ -237,4 +372,29 @@ def hostile_outcomes() -> list[Outcome]:
         script_id=HOSTILE,
         persona_id=HOSTILE,
     )
-    return [*sample_outcomes(), evil]
+    return [*report_outcomes(), evil]
+
+
+def hostile_evidence() -> list[MessageRow]:
+    """Sample evidence plus messages for ``p-evil`` whose every reply-derived field carries markup."""
+    (evil,) = [o for o in hostile_outcomes() if o.probe_id == "p-evil"]
+    assert evil.sent_at is not None
+    rows = [
+        MessageRow(
+            probe_id="p-evil",
+            message_store_id=9000 + i,
+            received_at=evil.sent_at + timedelta(hours=1 + i),
+            clock=HOSTILE if i else "smtp-receipt",
+            cls=HOSTILE if i else "human",
+            rule=HOSTILE,
+            confidence=0.5,
+            evidence=HOSTILE[:200],
+            match_method=HOSTILE,
+            message_id=f"<{HOSTILE}@evil.example>",
+            subject=HOSTILE[:120],
+            excerpt=HOSTILE[:300],
+            after_horizon=bool(i),
+        )
+        for i in range(2)
+    ]
+    return [*sample_evidence(report_outcomes()), *rows]

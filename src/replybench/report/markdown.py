@@ -1,7 +1,9 @@
-"""The Markdown report: GitHub-flavoured, tables by tabulate, the sections of the HTML report minus charts.
+"""The Markdown report: GitHub-flavoured, tables by tabulate, the sections of the HTML report as tables.
 
 Every value placed in the report goes through :func:`replybench.report.render.md_escape`, so reply-derived
-strings render as text (no HTML, links or table breaks).
+strings render as text (no HTML, links or table breaks). Charts become the tables they are drawn from: the
+Kaplan–Meier curves are given as shares answered by fixed times, the distribution as counts per interval,
+the heatmap as a weekday × hour grid of compact medians.
 """
 
 from __future__ import annotations
@@ -11,8 +13,28 @@ from collections.abc import Sequence
 import jinja2
 from tabulate import tabulate
 
+from replybench.analysis.evidence import MessageRow
 from replybench.analysis.outcome import Outcome
-from replybench.report.render import GroupRow, ProbeRow, ReportMeta, md_escape, report_context
+from replybench.report.render import (
+    NBSP,
+    GroupRow,
+    LeagueRow,
+    ProbeRow,
+    ReportMeta,
+    md_escape,
+    report_context,
+)
+from replybench.report.sections import (
+    SPLIT_CATEGORIES,
+    WEEKDAYS,
+    BounceRow,
+    Bucket,
+    Heatmap,
+    MessageView,
+    Share,
+    SplitRow,
+)
+from replybench.timefmt import format_duration
 
 
 def _with_ci(value: str, ci: str) -> str:
@@ -33,8 +55,58 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequenc
     )
 
 
+def league_table(
+    league: Sequence[LeagueRow],
+    overall: GroupRow,
+    overall_shares: Sequence[Share],
+    checkpoints: Sequence[str],
+    *,
+    has_index: bool = False,
+    has_rank_intervals: bool = False,
+    overall_index: str = "",
+    overall_p90: str = "",
+) -> str:
+    """Return the league table as GitHub Markdown, with an "All targets" row last."""
+    headers = ["Rank", "Target", "Industry"]
+    headers += ["Index"] if has_index else []
+    headers += ["Rank interval"] if has_rank_intervals else []
+    headers += [
+        "Sent",
+        "Human reply rate (95 % CI)",
+        "Median first human reply (95 % CI)",
+        "90 % answered by",
+    ]
+    headers += [f"Within {label}" for label in checkpoints]
+    headers += ["Business-time median (95 % CI)", "Censored"]
+
+    def cells(
+        rank: str, r: GroupRow, label: str, extra: list[str], p90: str, shares: Sequence[Share]
+    ) -> list[str]:
+        return [
+            rank,
+            label,
+            r.industry,
+            *extra,
+            r.sent,
+            _rate_ci(r.human_rate, r.human_rate_ci),
+            _with_ci(r.first_human, r.first_human_ci),
+            p90,
+            *(s.text for s in shares),
+            _with_ci(r.business, r.business_ci),
+            str(r.summary.censored),
+        ]
+
+    rows = []
+    for lr in league:
+        extra = ([lr.index] if has_index else []) + ([lr.rank_interval] if has_rank_intervals else [])
+        rows.append(cells(str(lr.rank), lr.row, lr.row.summary.label, extra, lr.p90, lr.shares))
+    blank = ([overall_index] if has_index else []) + ([""] if has_rank_intervals else [])
+    rows.append(cells("", overall, "All targets", blank, overall_p90, overall_shares))
+    return _table(headers, rows, ["right", "left", "left", *["right"] * (len(headers) - 3)])
+
+
 def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
-    """Return the per-target table as GitHub Markdown, with an "All targets" row last."""
+    """Return the per-target table of all headline measures as GitHub Markdown, "All targets" last."""
     headers = [
         "Target",
         "Industry",
@@ -43,6 +115,7 @@ def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
         "Median first response (95 % CI)",
         "Median first human response (95 % CI)",
         "Business-time median (95 % CI)",
+        "Restricted mean wait (95 % CI)",
         "Auto-ack",
         "Bounced",
         "Censored",
@@ -56,6 +129,7 @@ def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
             _with_ci(r.first_response, r.first_response_ci),
             _with_ci(r.first_human, r.first_human_ci),
             _with_ci(r.business, r.business_ci),
+            restricted_mean(r),
             str(r.summary.auto_acked),
             str(r.summary.bounced),
             str(r.summary.censored),
@@ -63,7 +137,20 @@ def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
         for r in [*targets, overall]
     ]
     rows[-1][0] = "All targets"
-    return _table(headers, rows, ["left", "left", *["right"] * 8])
+    return _table(headers, rows, ["left", "left", *["right"] * 9])
+
+
+def restricted_mean(row: GroupRow) -> str:
+    """The restricted mean time to a first human reply up to the common horizon, with its interval."""
+    rm = row.summary.restricted_mean
+    if rm.value_s is None:
+        return "—"
+    text = format_duration(rm.value_s).replace(" ", NBSP)
+    if rm.low_s is not None and rm.high_s is not None:
+        low = format_duration(rm.low_s).replace(" ", NBSP)
+        high = format_duration(rm.high_s).replace(" ", NBSP)
+        text += f" ({low} – {high})"
+    return text
 
 
 def industry_table(industries: Sequence[GroupRow]) -> str:
@@ -84,9 +171,93 @@ def industry_table(industries: Sequence[GroupRow]) -> str:
     return _table(headers, rows, ["left", *["right"] * 5])
 
 
+def channel_table(
+    channels: Sequence[GroupRow], shares: Sequence[Sequence[Share]], checkpoints: Sequence[str]
+) -> str:
+    """Return the per-channel comparison as GitHub Markdown."""
+    headers = ["Channel", "Sent", "Response rate (95 % CI)", "Human reply rate (95 % CI)"]
+    headers += ["Median first reply (95 % CI)", "Median first human reply (95 % CI)"]
+    headers += [f"Within {label}" for label in checkpoints]
+    headers += ["Business-time median (95 % CI)", "Auto-ack", "Bounced"]
+    rows = [
+        [
+            r.summary.label,
+            r.sent,
+            _rate_ci(r.response_rate, r.response_rate_ci),
+            _rate_ci(r.human_rate, r.human_rate_ci),
+            _with_ci(r.first_response, r.first_response_ci),
+            _with_ci(r.first_human, r.first_human_ci),
+            *(s.text for s in sh),
+            _with_ci(r.business, r.business_ci),
+            str(r.summary.auto_acked),
+            str(r.summary.bounced),
+        ]
+        for r, sh in zip(channels, shares, strict=True)
+    ]
+    return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
+
+
+def curves_table(league: Sequence[LeagueRow], checkpoints: Sequence[str]) -> str:
+    """The per-target Kaplan–Meier curves as shares answered by a person at each checkpoint."""
+    headers = ["Target", "Sent", "Answered by a person", *(f"Within {label}" for label in checkpoints)]
+    headers += ["Median first human reply (95 % CI)"]
+    rows = [
+        [
+            lr.row.summary.label,
+            str(lr.row.summary.sent),
+            f"{lr.row.summary.first_human.events} of {lr.row.summary.first_human.n}",
+            *(s.text for s in lr.shares),
+            _with_ci(lr.row.first_human, lr.row.first_human_ci),
+        ]
+        for lr in league
+    ]
+    return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
+
+
+def bucket_table(buckets: Sequence[Bucket]) -> str:
+    """The response-time distribution: counts per interval of first replies and first human replies."""
+    rows = [[b.label, str(b.any_reply), str(b.human)] for b in buckets]
+    return _table(
+        ["Response time", "First reply (any)", "First human reply"], rows, ["left", "right", "right"]
+    )
+
+
+def heatmap_table(hm: Heatmap) -> str:
+    """The weekday × hour grid of compact medians ("n.r.": not reached; blank: nothing sent), with totals."""
+    headers = ["", *(f"{h:02d}" for h in range(24)), "All"]
+    rows = [[WEEKDAYS[d], *(c.text for c in row), hm.weekday_totals[d].text] for d, row in enumerate(hm.rows)]
+    rows.append(["All", *(c.text for c in hm.hour_totals), hm.overall.text])
+    return _table(headers, rows, ["left", *["right"] * 25])
+
+
+def split_table(split: Sequence[SplitRow], overall: SplitRow) -> str:
+    """The acknowledgement/human split per target as counts, "All targets" last."""
+    headers = ["Target", *(label for _, label in SPLIT_CATEGORIES), "Sent"]
+    rows = [[r.label, *(str(n) for n in r.counts), str(r.sent)] for r in [*split, overall]]
+    return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
+
+
+def bounce_table(bounces: Sequence[BounceRow]) -> str:
+    """Targets with bounces: counts, Wilson interval, what the first bounce said."""
+    headers = ["Target", "Sent", "Bounced", "Bounce rate (95 % CI)", "Channel", "What the bounce said"]
+    rows = [
+        [b.label, str(b.sent), str(b.bounced), _rate_ci(b.rate, b.rate_ci), b.channels, b.detail or "—"]
+        for b in bounces
+    ]
+    return _table(headers, rows, ["left", "right", "right", "right", "left", "left"])
+
+
 def evidence_table(probes: Sequence[ProbeRow]) -> str:
     """Return the per-probe evidence table as GitHub Markdown."""
-    headers = ["Probe", "Target", "Sent at (UTC)", "First response", "Class", "First human response"]
+    headers = [
+        "Probe",
+        "Target",
+        "Channel",
+        "Sent at (UTC)",
+        "First response",
+        "Class",
+        "First human response",
+    ]
     headers += ["Clock sources", "State"]
     rows = []
     for p in probes:
@@ -97,6 +268,7 @@ def evidence_table(probes: Sequence[ProbeRow]) -> str:
             [
                 p.outcome.probe_id,
                 p.outcome.target_name,
+                p.outcome.channel,
                 p.sent_at,
                 first,
                 p.first_response_class.replace("_", " ") or "—",
@@ -105,15 +277,61 @@ def evidence_table(probes: Sequence[ProbeRow]) -> str:
                 ", ".join(flags),
             ]
         )
-    return _table(headers, rows, ["left"] * 8)
+    return _table(headers, rows, ["left"] * 9)
 
 
-def render_markdown(outcomes: Sequence[Outcome], meta: ReportMeta, env: jinja2.Environment) -> str:
+def message_table(messages: Sequence[MessageView]) -> str:
+    """Every matched message: probe, times and clock, classification, what it counted as, the text."""
+    headers = ["Probe", "Received at (UTC)", "Clock", "After", "Class", "Rule", "Confidence", "Counted as"]
+    headers += ["Message-ID", "Subject", "Excerpt", "Rule saw"]
+    rows = [
+        [
+            m.row.probe_id,
+            m.received_at,
+            m.row.clock,
+            m.after or "—",
+            m.cls,
+            m.row.rule or "—",
+            m.confidence or "—",
+            m.counted or "—",
+            m.row.message_id or "—",
+            m.row.subject or "(no subject)",
+            m.row.excerpt,
+            m.row.evidence,
+        ]
+        for m in messages
+    ]
+    return _table(headers, rows, ["left"] * len(headers))
+
+
+def render_markdown(
+    outcomes: Sequence[Outcome],
+    meta: ReportMeta,
+    env: jinja2.Environment,
+    evidence: Sequence[MessageRow] = (),
+) -> str:
     """Render the Markdown report (template ``report.md.j2``)."""
-    ctx = report_context(outcomes, meta)
+    ctx = report_context(outcomes, meta, evidence)
     ctx.update(
+        league_table=league_table(
+            ctx["league"],
+            ctx["overall"],
+            ctx["overall_shares"],
+            ctx["checkpoints"],
+            has_index=ctx["has_index"],
+            has_rank_intervals=ctx["has_rank_intervals"],
+            overall_index=ctx["overall_index"],
+            overall_p90=ctx["overall_p90"],
+        ),
         target_table=target_table(ctx["targets"], ctx["overall"]),
         industry_table=industry_table(ctx["industries"]),
+        channel_table=channel_table(ctx["channels"], ctx["channel_shares"], ctx["checkpoints"]),
+        curves_table=curves_table(ctx["league"], ctx["checkpoints"]),
+        bucket_table=bucket_table(ctx["buckets"]),
+        heatmap_table=heatmap_table(ctx["heatmap"]),
+        split_table=split_table(ctx["split"], ctx["split_overall"]),
+        bounce_table=bounce_table(ctx["bounces"]),
         evidence_table=evidence_table(ctx["probes"]),
+        message_table=message_table(ctx["messages"]),
     )
     return env.get_template("report.md.j2").render(**ctx)

@@ -20,9 +20,15 @@ import jinja2
 from markupsafe import Markup, escape
 
 from replybench import __version__
+from replybench.analysis.evidence import MessageRow
+from replybench.analysis.index import INDEX_FORMULA
 from replybench.analysis.outcome import Outcome
-from replybench.analysis.summary import GroupSummary, Rate, TimeEstimate, summarize
+from replybench.analysis.ranks import DEFAULT_RESAMPLES, RankInterval, bootstrap_ranks
+from replybench.analysis.summary import GroupSummary, Rate, TimeEstimate, summarize, wilson
+from replybench.analysis.survival import QuantileEstimate
 from replybench.models import MessageClass
+from replybench.report import sections as sec
+from replybench.report.sections import fmt_time, median_sort, sort_value
 from replybench.timefmt import as_utc, format_duration, iso_ms
 
 
@@ -65,7 +71,10 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "SMTP receipt time in milliseconds, or the IMAP INTERNALDATE in whole seconds. The clock source is "
         "recorded for every message.",
     ),
-    ("Response time", "Response time = `received_at` − `sent_at`."),
+    (
+        "Response time",
+        "Response time = `received_at` − `sent_at`. A poll noticing a message never sets a time.",
+    ),
     (
         "First response",
         "Any reply counts, automatic acknowledgements included; bounces and our own copies do not.",
@@ -91,11 +100,67 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "when fewer than half of the probes had a qualifying reply by their horizon.",
     ),
     (
+        "Shares answered",
+        "“Answered within 1 h / 4 h / 24 h” is the Kaplan–Meier share with a first human reply by then "
+        "(wall-clock time), so probes censored earlier still count for the time they were followed.",
+    ),
+    (
+        "Automatic reply",
+        "An auto-acknowledgement, out-of-office notice or any other reply that came before a person's (or "
+        "instead of one). The acknowledgement split counts each sent probe once: person only, automatic reply "
+        "then a person, automatic reply only, or nothing.",
+    ),
+    (
+        "Bounce",
+        "A final delivery failure (RFC 3464 `Action: failed`, or a recognisable non-standard one). Delay "
+        "notices are neither bounces nor replies.",
+    ),
+    (
+        "Weekday × hour",
+        "The heatmap places each inquiry by the weekday and hour it was sent in the target's own time zone "
+        "and shows the Kaplan–Meier median of the first human reply of the inquiries in each cell.",
+    ),
+    (
         "Not sent",
         "Probes never sent (failed, uncertain, skipped, blocked) are excluded from timing and rates and "
         "counted separately.",
     ),
 )
+
+
+#: The clock sources a timestamp can come from: (clock, what it stamps, definition).
+CLOCK_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("smtp-250", "sent_at", "our SMTP client read the 250 reply after the message body"),
+    ("sent-copy-receipt", "sent_at", "after a crash: our own blind copy reached our inbound server"),
+    (
+        "send-attempt",
+        "sent_at",
+        "after a crash, proven only by a reply: the send attempt (an upper bound on the response time)",
+    ),
+    ("smtp-receipt", "received_at", "our inbound SMTP server's receipt of the reply, in milliseconds"),
+    ("imap-internaldate", "received_at", "the IMAP server's INTERNALDATE, whole seconds (up to 1 s early)"),
+)
+
+INDEX_PENDING = (
+    "Targets are ranked by the Kaplan–Meier median time to a first human reply; a median that was not "
+    "reached ranks after every reached one, ties broken by the higher human reply rate."
+)
+"""How the league table ranks when no target has a responsiveness index."""
+
+RANKED_BY_INDEX = (
+    "Targets are ranked by the responsiveness index (0–100, higher is better; defined under Methods), "
+    "computed over the common horizon of {horizon}. Targets without an index follow, by median time to a "
+    "first human reply."
+)
+
+RANK_INTERVALS = (
+    "Rank intervals are 95\u00a0% stratified bootstrap intervals: {resamples:,} resamples (fixed seed, so the "
+    "report is reproducible), each drawing every target's probes with replacement from its own probes, "
+    "recomputing every index and ranking again; the interval runs from the 2.5th to the 97.5th percentile of "
+    "a target's ranks. Overlapping intervals mean the data cannot tell those targets' order apart."
+)
+"""How the rank intervals were computed (Methods)."""
+"""How the league table ranks when the analysis provides the responsiveness index."""
 
 
 # --------------------------------------------------------------------------------------------- formatting
@@ -145,12 +210,6 @@ def fmt_median_ci(est: TimeEstimate, *, compact: bool = False) -> str:
     open_high = "n.r." if compact else "not reached"
     high = open_high if est.high_s is None else _dur(est.high_s)
     return f"{_dur(est.low_s)} – {high}"
-
-
-def fmt_time(value: datetime | None) -> str:
-    """Format a timestamp for people, UTC with milliseconds: "2025-03-03 08:00:01.234"; "—" for None."""
-    text = iso_ms(value)
-    return "—" if text is None else text.replace("T", " ").removesuffix("Z")
 
 
 _MD_SPACE = re.compile(r"[ \t\r\n\f\v]+")
@@ -215,6 +274,35 @@ class ProbeRow:
     state: str
     censored: bool
     sent: bool
+    anchor: str = ""
+    messages: int = 0
+    sent_sort: str = ""
+    response_sort: str = ""
+    human_sort: str = ""
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    """One target in the league table: its rank, display values, shares answered and sort values.
+
+    ``rank`` is the competition rank ("1, 2, 2, 4") by the ranking key; ``rank_interval`` and ``index`` are
+    empty until the analysis offers them. The ``*_sort`` fields are ``data-sort`` values for the sortable
+    HTML table (seconds or shares; "Infinity" for a median not reached; "" when missing).
+    """
+
+    rank: int
+    row: GroupRow
+    index: str
+    index_sort: str
+    rank_interval: str
+    shares: tuple[sec.Share, ...]
+    p90: str
+    p90_sort: str
+    human_rate_sort: str
+    response_rate_sort: str
+    first_response_sort: str
+    first_human_sort: str
+    business_sort: str
 
 
 @dataclass(frozen=True)
@@ -264,7 +352,7 @@ def rank_key(summary: GroupSummary) -> tuple[int, float, float, str]:
 _KNOWN_CLASSES = frozenset(c.value for c in MessageClass)
 
 
-def _probe_row(o: Outcome) -> ProbeRow:
+def _probe_row(o: Outcome, messages: int = 0) -> ProbeRow:
     clocks = tuple(
         (name, clock)
         for name, clock in (
@@ -287,6 +375,13 @@ def _probe_row(o: Outcome) -> ProbeRow:
         state=o.state,
         censored=o.was_sent and o.human_response_s is None,
         sent=o.was_sent,
+        anchor=sec.anchor(o.probe_id),
+        messages=messages,
+        sent_sort=sort_value(as_utc(o.sent_at).timestamp()) if o.sent_at else "",
+        response_sort=sort_value(o.response_s),
+        human_sort=sort_value(o.human_response_s if o.human_response_s is not None else math.inf)
+        if o.was_sent
+        else "",
     )
 
 
@@ -295,26 +390,85 @@ def _probe_sort_key(o: Outcome) -> tuple[str, float, str]:
     return (o.target_name.casefold(), as_utc(when).timestamp() if when else math.inf, o.probe_id)
 
 
-def report_context(outcomes: Sequence[Outcome], meta: ReportMeta) -> dict[str, Any]:
-    """Compute the values both reports show: headline figures, per-target and per-industry rows, methods.
+def _rate_sort(rate: Rate) -> str:
+    return sort_value(rate.value)
 
-    Keys: ``meta``, ``version``, ``overall`` (a :class:`GroupRow`), ``targets`` and ``industries`` (lists of
-    :class:`GroupRow`, targets fastest first), ``probes`` (:class:`ProbeRow` list), ``headlines``, ``lede``,
-    ``definitions``, ``sample`` (label, value, indented), ``wait_limits`` (suite/duration
-    pairs), ``business_note`` (empty or a caveat), ``generated_at``.
+
+def index_key(summary: GroupSummary) -> tuple[int, float, int, float, float, str]:
+    """Sort key of the league: highest responsiveness index first; targets without one after, by median."""
+    value = summary.index.value
+    median_key = rank_key(summary)
+    if value is not None:
+        return (0, -value, 0, 0.0, 0.0, summary.label)
+    return (1, 0.0, *median_key)
+
+
+def fmt_index(value: float | None) -> str:
+    """Format a responsiveness index as a whole number ("—" when there is none)."""
+    return "—" if value is None else f"{value:.0f}"
+
+
+def fmt_quantile(est: QuantileEstimate) -> str:
+    """Format a Kaplan–Meier quantile like a median: a duration, "not reached", or "—" without data."""
+    if est.n == 0:
+        return "—"
+    return "not reached" if est.value_s is None else _dur(est.value_s)
+
+
+def fmt_rank_interval(row: RankInterval | None) -> str:
+    """A bootstrap rank interval as "2–5" ("3" when it is a single rank); "" when there is none."""
+    if row is None or row.rank_low is None or row.rank_high is None:
+        return ""
+    if row.rank_low == row.rank_high:
+        return str(row.rank_low)
+    return f"{row.rank_low}–{row.rank_high}"
+
+
+def league_rows(
+    targets: Sequence[GroupSummary],
+    industries_of: Mapping[str, str],
+    outcomes: Sequence[Outcome],
+    intervals: Mapping[str, RankInterval] | None = None,
+) -> list[LeagueRow]:
+    """The league table: targets ranked by :func:`index_key`, with competition ranks ("1, 2, 2, 4").
+
+    With no index anywhere this is the order of :func:`rank_key` (fastest median first). ``intervals``
+    (bootstrap rank intervals by target key) fill the rank-interval column.
     """
-    overall = summarize(outcomes, by="overall")[0]
-    industries_of: dict[str, str] = {}
-    for o in outcomes:
-        industries_of.setdefault(o.target_id, o.industry)
-    targets = sorted(summarize(outcomes, by="target"), key=rank_key)
-    industries = summarize(outcomes, by="industry")
-    n_targets = len(targets)
+    intervals = intervals or {}
+    ranked = sorted(targets, key=index_key)
+    groups = sec.group_outcomes(outcomes, "target")
+    out: list[LeagueRow] = []
+    previous: tuple[object, ...] | None = None
+    rank = 0
+    for position, s in enumerate(ranked, start=1):
+        key = index_key(s)[:5]
+        if key != previous:
+            rank, previous = position, key
+        p90 = s.first_human_p90
+        out.append(
+            LeagueRow(
+                rank=rank,
+                row=group_row(s, industries_of.get(s.key, "")),
+                index=fmt_index(s.index.value) if s.index.value is not None else "",
+                index_sort=sort_value(s.index.value),
+                rank_interval=fmt_rank_interval(intervals.get(s.key)) if s.index.value is not None else "",
+                shares=sec.checkpoint_shares(s, groups.get(s.key, [])),
+                p90=fmt_quantile(p90),
+                p90_sort="" if p90.n == 0 else sort_value(math.inf if p90.value_s is None else p90.value_s),
+                human_rate_sort=_rate_sort(s.human_rate),
+                response_rate_sort=_rate_sort(s.response_rate),
+                first_response_sort=median_sort(s.first_response),
+                first_human_sort=median_sort(s.first_human),
+                business_sort=median_sort(s.first_human_business),
+            )
+        )
+    return out
 
-    overall_row = group_row(overall, "")
-    not_sent = Counter(o.state for o in outcomes if not o.was_sent)
+
+def _headlines(overall: GroupSummary, overall_row: GroupRow, n_targets: int) -> list[Headline]:
     fh = overall.first_human
-    headlines = [
+    return [
         Headline(
             "Median time to a first human reply",
             fmt_median(fh),
@@ -345,26 +499,98 @@ def report_context(outcomes: Sequence[Outcome], meta: ReportMeta) -> dict[str, A
             f"to {n_targets} {'company' if n_targets == 1 else 'companies'} · {overall.not_sent} not sent",
         ),
         Headline(
-            "No human reply by the horizon",
+            "No human reply by the limit",
             f"{overall.censored}",
             f"censored at the wait limit · {overall.bounced} bounced",
         ),
     ]
 
-    if overall.sent:
-        lede = (
-            f"Of {overall.sent} inquiries sent to {n_targets} "
-            f"{'company' if n_targets == 1 else 'companies'}, {overall.human_rate.k} "
-            f"({fmt_pct(overall.human_rate.value)}) were answered by a person within the wait limit"
-        )
-        if fh.median_s is not None:
-            lede += f"; the median time to that first human reply was {fmt_median(fh)}"
-            ci = fmt_median_ci(fh)
-            lede += f" (95\u00a0% CI {ci})." if ci else "."
-        else:
-            lede += "; the median time to a human reply was not reached within the wait limit."
+
+def _lede(overall: GroupSummary, n_targets: int) -> str:
+    fh = overall.first_human
+    if not overall.sent:
+        return "No inquiry has been sent yet, so there is nothing to time."
+    lede = (
+        f"Of {overall.sent} inquiries sent to {n_targets} "
+        f"{'company' if n_targets == 1 else 'companies'}, {overall.human_rate.k} "
+        f"({fmt_pct(overall.human_rate.value)}) were answered by a person within the wait limit"
+    )
+    if fh.median_s is not None:
+        lede += f"; the median time to that first human reply was {fmt_median(fh)}"
+        ci = fmt_median_ci(fh)
+        lede += f" (95\u00a0% CI {ci})." if ci else "."
     else:
-        lede = "No inquiry has been sent yet, so there is nothing to time."
+        lede += "; the median time to a human reply was not reached within the wait limit."
+    return lede
+
+
+def _clock_rows(
+    outcomes: Sequence[Outcome], evidence: Sequence[MessageRow]
+) -> list[tuple[str, str, str, str]]:
+    """The clock sources table: (clock, stamps, definition, how often it occurs in this report)."""
+    sent = Counter(o.sent_clock for o in outcomes if o.was_sent and o.sent_clock)
+    received = (
+        Counter(m.clock for m in evidence)
+        if evidence
+        else Counter(c for o in outcomes for c in {o.first_response_clock, o.first_human_clock} if c)
+    )
+    rows = []
+    known = set()
+    for clock, stamps, text in CLOCK_SOURCES:
+        known.add(clock)
+        count = sent.get(clock, 0) if stamps == "sent_at" else received.get(clock, 0)
+        rows.append((clock, stamps, text, str(count)))
+    for clock, count in sorted({**received}.items()):
+        if clock not in known:
+            rows.append((clock, "received_at", "not a documented clock source", str(count)))
+    for clock, count in sorted(sent.items()):
+        if clock not in known:
+            rows.append((clock, "sent_at", "not a documented clock source", str(count)))
+    return rows
+
+
+def report_context(
+    outcomes: Sequence[Outcome], meta: ReportMeta, evidence: Sequence[MessageRow] = ()
+) -> dict[str, Any]:
+    """Compute the values both reports show, once, as plain display values.
+
+    Keys: ``meta``, ``version``, ``generated_at``, ``overall`` (a :class:`GroupRow`), ``targets`` (GroupRow
+    list in league order), ``league`` (:class:`LeagueRow` list), ``ranking`` (how the league ranks),
+    ``index_formula`` (empty until the analysis has an index), ``has_rank_intervals``, ``industries`` and
+    ``channels`` (GroupRow lists), ``channel_shares`` / ``overall_shares`` (shares answered by
+    :data:`~replybench.report.sections.CHECKPOINTS`), ``checkpoints`` (labels), ``buckets``, ``heatmap``,
+    ``weekdays``, ``split`` / ``split_overall`` / ``split_categories``, ``bounces`` / ``bounce_overall``,
+    ``probes`` (:class:`ProbeRow` list), ``messages`` (:class:`~replybench.report.sections.MessageView` list),
+    ``has_evidence``, ``headlines``, ``lede``, ``definitions``, ``clock_sources``, ``sample`` (label, value,
+    indented), ``wait_limits`` (suite/duration pairs), ``business_note``.
+    """
+    overall = summarize(outcomes, by="overall")[0]
+    industries_of: dict[str, str] = {}
+    for o in outcomes:
+        industries_of.setdefault(o.target_id, o.industry)
+    target_summaries = summarize(outcomes, by="target")
+    intervals: dict[str, RankInterval] = {}
+    if any(t.index.value is not None for t in target_summaries):
+        table = bootstrap_ranks(outcomes, by="target", metric="index", seed=0)
+        intervals = {r.key: r for r in table.rows}
+    league = league_rows(target_summaries, industries_of, outcomes, intervals)
+    industries = summarize(outcomes, by="industry")
+    channels = sec.channel_summaries(outcomes)
+    ordered = [r.row.summary for r in league]
+    n_targets = len(league)
+    overall_row = group_row(overall, "")
+    not_sent = Counter(o.state for o in outcomes if not o.was_sent)
+    channel_groups = sec.group_outcomes(outcomes, "channel")
+    horizon = max(meta.wait_limits.values(), default=None)
+    split, split_overall = sec.ack_split(outcomes, ordered)
+    bounced_sent = overall.bounce_rate if overall.bounce_rate.n else wilson(overall.bounced, overall.sent)
+    probes = sorted(outcomes, key=_probe_sort_key)
+    counts = sec.messages_per_probe(evidence)
+    messages = sec.message_views(evidence, probes)
+    late = sum(1 for m in evidence if m.after_horizon)
+    has_index = any(r.index for r in league)
+    horizons = [s.index.horizon_s for s in target_summaries if s.index.horizon_s is not None]
+    index_horizon = _dur(horizons[0]) if horizons else "the wait limit"
 
     sample = [
         ("Probes planned", str(overall.planned), False),
@@ -373,12 +599,17 @@ def report_context(outcomes: Sequence[Outcome], meta: ReportMeta) -> dict[str, A
         *((state, str(count), True) for state, count in sorted(not_sent.items())),
         ("Targets", str(n_targets), False),
         ("Industries", str(len(industries)), False),
+        ("Channels", str(len(channels)), False),
+        *((f"sent by {c.label}", str(c.sent), True) for c in channels),
         ("Any reply observed", str(overall.first_response.events), False),
         ("Human reply observed", str(overall.first_human.events), False),
         ("Censored at the horizon (no human reply)", str(overall.censored), False),
         ("Bounced", str(overall.bounced), False),
         ("Automatically acknowledged", str(overall.auto_acked), False),
     ]
+    if evidence:
+        sample.append(("Messages matched to probes", str(len(evidence)), False))
+        sample.append(("arrived after the limit (not counted)", str(late), True))
 
     business_note = ""
     if overall.business_unknown:
@@ -389,18 +620,47 @@ def report_context(outcomes: Sequence[Outcome], meta: ReportMeta) -> dict[str, A
             "makes a median optimistic, so such medians are marked “≥”: the true value is at least that."
         )
 
-    probes = sorted(outcomes, key=_probe_sort_key)
     return {
         "meta": meta,
         "version": __version__,
         "generated_at": fmt_time(meta.generated_at).rsplit(".", 1)[0] + " UTC",
         "overall": overall_row,
-        "targets": [group_row(s, industries_of.get(s.key, "")) for s in targets],
+        "targets": [r.row for r in league],
+        "league": league,
+        "ranking": RANKED_BY_INDEX.format(horizon=index_horizon) if has_index else INDEX_PENDING,
+        "index_formula": INDEX_FORMULA,
+        "index_horizon": index_horizon,
+        "overall_index": fmt_index(overall.index.value) if has_index else "",
+        "has_index": has_index,
+        "has_rank_intervals": any(r.rank_interval for r in league),
+        "rank_method": RANK_INTERVALS.format(resamples=DEFAULT_RESAMPLES),
         "industries": [group_row(s, s.label) for s in industries],
-        "probes": [_probe_row(o) for o in probes],
-        "headlines": headlines,
-        "lede": lede,
+        "channels": [group_row(s, "") for s in channels],
+        "channel_shares": [sec.checkpoint_shares(c, channel_groups.get(c.key, [])) for c in channels],
+        "overall_shares": sec.checkpoint_shares(overall, outcomes),
+        "overall_p90": fmt_quantile(overall.first_human_p90),
+        "checkpoints": [label for _, label in sec.CHECKPOINTS],
+        "buckets": sec.buckets(outcomes, horizon),
+        "heatmap": sec.heatmap(outcomes),
+        "weekdays": sec.WEEKDAYS,
+        "split": split,
+        "split_overall": split_overall,
+        "split_categories": sec.SPLIT_CATEGORIES,
+        "bounces": sec.bounce_rows(outcomes, ordered, evidence),
+        "bounce_overall": (
+            f"{overall.bounced} of {overall.sent} sent inquiries bounced ({fmt_pct(bounced_sent.value)}"
+            + (f", 95\u00a0% CI {fmt_rate_ci(bounced_sent)}" if bounced_sent.n else "")
+            + ")."
+            if overall.sent
+            else "No inquiry was sent."
+        ),
+        "probes": [_probe_row(o, counts.get(o.probe_id, 0)) for o in probes],
+        "messages": messages,
+        "has_evidence": bool(evidence),
+        "headlines": _headlines(overall, overall_row, n_targets),
+        "lede": _lede(overall, n_targets),
         "definitions": DEFINITIONS,
+        "clock_sources": _clock_rows(outcomes, evidence),
         "sample": sample,
         "wait_limits": [(suite, _dur(s)) for suite, s in sorted(meta.wait_limits.items())],
         "business_note": business_note,
@@ -439,15 +699,24 @@ def template_env(overrides: Path | None) -> jinja2.Environment:
 
 
 def write_reports(
-    outcomes: Sequence[Outcome], meta: ReportMeta, out_dir: Path, overrides: Path | None = None
+    outcomes: Sequence[Outcome],
+    meta: ReportMeta,
+    out_dir: Path,
+    overrides: Path | None = None,
+    evidence: Sequence[MessageRow] = (),
 ) -> ReportPaths:
-    """Render the HTML and Markdown reports into ``out_dir`` (created if missing): report.html, report.md."""
+    """Render the HTML and Markdown reports into ``out_dir`` (created if missing): report.html, report.md.
+
+    ``overrides`` is a directory of templates replacing the packaged ones (see :func:`template_env`);
+    ``evidence`` the messages matched to the probes (:func:`replybench.analysis.evidence.build_evidence`),
+    shown in the per-probe evidence and used to describe bounces.
+    """
     from replybench.report.html import render_html
     from replybench.report.markdown import render_markdown
 
     env = template_env(overrides)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(html=out_dir / "report.html", markdown=out_dir / "report.md")
-    paths.html.write_text(render_html(outcomes, meta, env), encoding="utf-8")
-    paths.markdown.write_text(render_markdown(outcomes, meta, env), encoding="utf-8")
+    paths.html.write_text(render_html(outcomes, meta, env, evidence), encoding="utf-8")
+    paths.markdown.write_text(render_markdown(outcomes, meta, env, evidence), encoding="utf-8")
     return paths

@@ -1,0 +1,140 @@
+"""build_evidence: tidy, display-safe message rows from a real store, joined with each probe's horizon."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from replybench.analysis.evidence import MessageRow, build_evidence, clean_text
+from replybench.channels.base import InboundItem, SendReceipt
+from replybench.models import MessageClass, ProbeState
+from replybench.store import ProbeRecord, RunRecord, Store, open_store
+from replybench.tokens import message_id_for, new_token
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+HORIZON = timedelta(hours=2)
+
+
+def _message(store: Store, raw: bytes, at: datetime, probe_id: str | None, **parsed: str) -> int:
+    mid, _ = store.add_inbound(InboundItem("email", raw, at, "smtp-receipt", "smtp://x"))
+    store.record_parse(mid, status="parsed", **parsed)
+    store.record_match(mid, probe_id, "token" if probe_id else None, "test")
+    return mid
+
+
+def _store(tmp_path: Path) -> Store:
+    store = open_store(str(tmp_path / "s.db"))
+    return store
+
+
+def test_rows_join_messages_with_their_probe_horizon(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.create_run(RunRecord("r1", "suite", T0, "running", 1, 7200.0, "human", {}), _probes("r1", 2))
+    store.create_run(RunRecord("r2", "suite", T0, "running", 1, 7200.0, "human", {}), _probes("r2", 1))
+    for pid in ("r1-p0", "r1-p1", "r2-p0"):
+        assert store.mark_sending(pid, T0)
+        assert store.mark_sent(pid, SendReceipt(T0, "smtp-250"), T0 + HORIZON)
+    early = _message(
+        store,
+        b"Message-ID: <a@x>\r\n\r\nhi",
+        T0 + timedelta(minutes=5),
+        "r1-p0",
+        subject="Re: Q",
+        text="Hello,\n\nwe  looked\tinto it.",
+    )
+    store.record_class(early, MessageClass.HUMAN, "text:personal-reply", 0.86, "signed by a person", {})
+    late = _message(
+        store,
+        b"Message-ID: <b@x>\r\n\r\nlate",
+        T0 + HORIZON + timedelta(seconds=1),
+        "r1-p1",
+        subject="Re: Q",
+        text="late",
+    )
+    _message(store, b"Message-ID: <c@x>\r\n\r\nstray", T0, None, subject="spam", text="stray")
+    _message(store, b"Message-ID: <d@x>\r\n\r\nother run", T0, "r2-p0", subject="other", text="other")
+
+    rows = build_evidence(store, ["r1"])
+    assert [r.message_store_id for r in rows] == [early, late], "matched messages of the run, received order"
+    first, second = rows
+    assert first == MessageRow(
+        probe_id="r1-p0",
+        message_store_id=early,
+        received_at=T0 + timedelta(minutes=5),
+        clock="smtp-receipt",
+        cls="human",
+        rule="text:personal-reply",
+        confidence=0.86,
+        evidence="signed by a person",
+        match_method="token",
+        message_id="<a@x>",
+        subject="Re: Q",
+        excerpt="Hello, we looked into it.",
+        after_horizon=False,
+    )
+    assert second.after_horizon is True
+    assert second.cls is None and second.rule is None and second.confidence is None
+    assert len(build_evidence(store, ["r1", "r2", "r1", "nope"])) == 3, (
+        "each run once; unknown runs add nothing"
+    )
+    store.close()
+
+
+def _probes(run_id: str, n: int) -> list[ProbeRecord]:
+    out = []
+    for i in range(n):
+        token = new_token()
+        out.append(
+            ProbeRecord(
+                id=f"{run_id}-p{i}",
+                run_id=run_id,
+                suite_id="suite",
+                target_id="t",
+                channel="email",
+                script_id="s",
+                persona_id="a",
+                token=token,
+                due_at=T0 + timedelta(seconds=i),
+                state=ProbeState.PLANNED,
+                subject="Q",
+                body="B",
+                to_address="help@t.example",
+                reply_address=f"a+{token}@p.example",
+                message_id=message_id_for(token, "p.example"),
+            )
+        )
+    return out
+
+
+def test_untrusted_text_is_cut_collapsed_and_stripped_of_control_characters(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    store.create_run(RunRecord("r1", "suite", T0, "running", 1, 7200.0, "human", {}), _probes("r1", 1))
+    assert store.mark_sending("r1-p0", T0)
+    assert store.mark_sent("r1-p0", SendReceipt(T0, "smtp-250"), T0 + HORIZON)
+    evil = "<script>alert(1)</script>\u202egnp.exe\x00\x1b[31m" + "x" * 1000
+    mid = _message(
+        store,
+        b"Message-ID: <e@x>\r\n\r\n" + evil.encode(),
+        T0,
+        "r1-p0",
+        subject="S " * 200,
+        text="line one\r\n\r\nline\u200b two " + evil,
+    )
+    store.record_class(mid, MessageClass.HUMAN, "rule", 0.5, evil, {})
+    (row,) = build_evidence(store, ["r1"])
+    assert len(row.subject) <= 120 and row.subject.endswith("…")
+    assert len(row.excerpt) <= 300 and row.excerpt.startswith("line one line two <script>alert(1)</script>")
+    assert len(row.evidence) <= 200
+    for value in (row.subject, row.excerpt, row.evidence):
+        assert not any(ch in value for ch in "\u202e\u200b\x00\x1b\r\n\t")
+    assert "<script>" in row.excerpt, "kept as text: escaping is the output format's job"
+    store.close()
+
+
+def test_clean_text() -> None:
+    assert clean_text(None, 10) == ""
+    assert clean_text("  a \n\n b  ", 10) == "a b"
+    assert clean_text("abcdefghijkl", 5) == "abcd…"
+    assert clean_text("\u2066x\u2069", 5) == "x"
+    assert {f.name for f in fields(MessageRow)} >= {"excerpt", "after_horizon", "message_id", "clock"}
