@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -264,16 +264,9 @@ def test_business_time_skips_unknown_censored_rows_and_counts_them() -> None:
     assert alpha.first_human_business.median_s == 100.0
 
 
-@dataclass(frozen=True)
-class _WithBusinessHorizon(Outcome):
-    horizon_business_s: float | None = None
-
-
 def test_business_time_uses_horizon_business_s_when_outcomes_carry_it() -> None:
     rows = [
-        _WithBusinessHorizon(**{**vars(o), "horizon_business_s": 45 * 3600.0})
-        if o.human_response_s is None
-        else o
+        replace(o, horizon_business_s=45 * 3600.0) if o.human_response_s is None else o
         for o in handcrafted()
         if o.target_id == "alpha"
     ]

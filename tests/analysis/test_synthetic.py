@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ def test_same_seed_same_table_and_rows_are_real_outcomes() -> None:
     assert a == synthetic_outcomes(2000, 40, channels=2, seed=7)
     assert a != synthetic_outcomes(2000, 40, channels=2, seed=8)
     assert all(type(o) is Outcome for o in a)
-    assert all(Outcome(**vars(o)) == o for o in a), "built rows equal rows built by the constructor"
+    assert all(Outcome(**{f.name: getattr(o, f.name) for f in fields(o)}) == o for o in a)
     assert len({o.probe_id for o in a}) == 2000
 
 

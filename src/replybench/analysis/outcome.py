@@ -13,7 +13,7 @@ from typing import Any
 from replybench.timefmt import iso_ms
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """One probe, derived from the store: what was sent, what came back, when, and how it was counted.
 
