@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -226,15 +228,57 @@ def bench_throughput(tmp: Path, count: int, connections: int) -> None:
     print(f"  ratio: {rb_rate / raw_rate:.2f}")
 
 
+def bench_report(probes: int, targets: int, channels: int) -> None:
+    """The analysis and report pipeline at scale, in its own process (so its peak RSS is its own)."""
+    print(
+        f"Report at scale: {probes:,} synthetic probes, {targets:,} targets, {channels} channels"
+        " (goal: statistics + HTML + Markdown < 10 s and < 1 GB peak RSS)"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.perf.report_bench",
+            "--n",
+            str(probes),
+            "--targets",
+            str(targets),
+            "--channels",
+            str(channels),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    f = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"  summarize by target {f['summarize_by_target_s']} s + report {f['report_s']} s"
+        f" = {f['pipeline_s']} s; peak RSS {f['peak_rss_mb']} MB"
+        f" (of which {f['rss_after_generate_mb']} MB is the outcome rows); HTML {f['html_mb']} MB,"
+        f" Markdown {f['markdown_mb']} MB"
+    )
+    print(
+        f"  pandas + lifelines, per-target KM medians only: frame {f['pandas_frame_s']} s"
+        f" + fits {f['lifelines_fit_s']} s = {f['ratio_lifelines_to_summarize']}x replybench's summarize;"
+        f" medians that disagree beyond the documented convention: {f['median_disagreements']}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["email", "report"], help="run one group of benchmarks")
     parser.add_argument("--count", type=int, default=1000, help="probes for the throughput benchmark")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--report-probes", type=int, default=1_000_000)
+    parser.add_argument("--report-targets", type=int, default=10_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_inbound_smtp(Path(tmp))
-        bench_imap(Path(tmp))
-        bench_throughput(Path(tmp), args.count, args.connections)
+    if args.only in (None, "email"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_inbound_smtp(Path(tmp))
+            bench_imap(Path(tmp))
+            bench_throughput(Path(tmp), args.count, args.connections)
+    if args.only in (None, "report"):
+        bench_report(args.report_probes, args.report_targets, 5)
 
 
 if __name__ == "__main__":
