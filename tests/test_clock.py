@@ -301,6 +301,33 @@ def test_dst_in_new_york() -> None:
     assert fall.business_seconds(utc(2026, 10, 31), utc(2026, 11, 2)) == 5 * HOUR
 
 
+def test_dst_in_london() -> None:
+    # 2026-03-29: 01:00 GMT jumps to 02:00 BST; 2026-10-25: 02:00 BST back to 01:00 GMT.
+    clock = sunday_only("00:00-04:00", "Europe/London")
+    assert list(clock.open_intervals(utc(2026, 3, 28), utc(2026, 3, 30))) == [
+        (utc(2026, 3, 29, 0), utc(2026, 3, 29, 3))
+    ]
+    assert list(clock.open_intervals(utc(2026, 10, 24), utc(2026, 10, 26))) == [
+        (utc(2026, 10, 24, 23), utc(2026, 10, 25, 4))
+    ]
+
+
+def test_dst_in_sydney_southern_hemisphere() -> None:
+    # 2026-04-05: 03:00 AEDT back to 02:00 AEST (autumn); 2026-10-04: 02:00 AEST jumps to 03:00 AEDT (spring).
+    clock = sunday_only("00:00-04:00", "Australia/Sydney")
+    assert list(clock.open_intervals(utc(2026, 4, 4), utc(2026, 4, 6))) == [
+        (utc(2026, 4, 4, 13), utc(2026, 4, 4, 18))
+    ]
+    assert list(clock.open_intervals(utc(2026, 10, 3), utc(2026, 10, 5))) == [
+        (utc(2026, 10, 3, 14), utc(2026, 10, 3, 17))
+    ]
+    office_hours = BusinessClock(BusinessHours(weekdays=["09:00-17:00"]), "Australia/Sydney", "AU")
+    # after each change, 09:00 local is 23:00 UTC (AEST, +10) or 22:00 UTC (AEDT, +11) the day before;
+    # Monday 2026-04-06 is Easter Monday, a public holiday in Australia, so April opens on Tuesday
+    assert office_hours.next_open(utc(2026, 4, 5, 12)) == utc(2026, 4, 6, 23)
+    assert office_hours.next_open(utc(2026, 10, 4, 12)) == utc(2026, 10, 4, 22)
+
+
 def test_weekday_hours_are_unaffected_by_the_change_on_sunday() -> None:
     clock = office()
     # Monday after spring-forward (CEST) and after fall-back (CET).
