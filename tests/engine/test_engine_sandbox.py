@@ -69,6 +69,7 @@ def test_suite_runs_to_completion_with_true_timings(tmp_path: Path) -> None:
     assert outcomes["silent"].response_s is None
     away = outcomes["away"]
     assert away.first_response_class == "out_of_office" and away.first_human_at is not None
+    assert away.out_of_office and not fast.out_of_office
 
     # every message the sandbox delivered to us is stored (raw), matched and classified
     delivered = [d for d in truth.deliveries if d.status == "delivered"]

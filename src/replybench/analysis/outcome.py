@@ -52,6 +52,8 @@ class Outcome:
     timezone: str | None = None
     observed_until: datetime | None = None
     horizon_business_s: float | None = None
+    deflected: bool = False
+    out_of_office: bool = False
 
     @property
     def was_sent(self) -> bool:

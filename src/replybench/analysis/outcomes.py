@@ -86,6 +86,8 @@ def outcome_for(
         timezone=target.timezone,
         observed_until=observed_until,
         horizon_business_s=horizon_business_s,
+        deflected=any(m.cls is MessageClass.DEFLECTION for m in in_time),
+        out_of_office=any(m.cls is MessageClass.OUT_OF_OFFICE for m in in_time),
     )
 
 
