@@ -63,12 +63,12 @@ class RunOptions:
 class _RateGate:
     """Per-target politeness: minimum interval between sends and a cap per rolling day."""
 
-    def __init__(self, ws: Workspace, suite_min: timedelta):
-        self._ws = ws
+    def __init__(self, suite_min: timedelta):
         self._suite_min = suite_min
         self._history: dict[str, deque[datetime]] = defaultdict(deque)
 
     def seed(self, probes: list[ProbeRecord]) -> None:
+        """Remember the send attempts of earlier processes (a resumed run keeps its limits)."""
         for p in sorted(probes, key=lambda p: p.attempt_at or p.due_at):
             if p.attempt_at is not None:
                 self._history[p.target_id].append(p.attempt_at)
@@ -89,6 +89,7 @@ class _RateGate:
         return earliest
 
     def record(self, target_id: str, at: datetime) -> None:
+        """Count a send to ``target_id`` at ``at``."""
         self._history[target_id].append(at)
 
 
@@ -196,7 +197,7 @@ class Engine:
     async def _loop(self, run: RunRecord, options: RunOptions, listeners: list[asyncio.Task[None]]) -> None:
         suite_snapshot = run.snapshot.get("suite", {})
         suite_min = timedelta(seconds=float(suite_snapshot.get("rate_limit", {}).get("min_interval", 0) or 0))
-        gate = _RateGate(self.ws, suite_min)
+        gate = _RateGate(suite_min)
         gate.seed(self.store.probes(run.id))
         wait_limit = timedelta(seconds=run.wait_limit_s)
         # One worker per outbound connection: each claims the next due probe as soon as it is free.
