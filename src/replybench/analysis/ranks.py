@@ -31,10 +31,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from replybench.analysis.columns import GroupBy, OutcomeColumns, group_keys
+from replybench.analysis.columns import GroupBy, OutcomeTable, check_group_by
 from replybench.analysis.index import index_array, index_scores
 from replybench.analysis.outcome import Outcome
-from replybench.analysis.survival import GroupedKM
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -195,15 +194,44 @@ def bootstrap_ranks(
         raise ValueError("resamples must be at least 1")
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must lie strictly between 0 and 1")
+    check_group_by(by)
+    return bootstrap_ranks_table(
+        OutcomeTable(outcomes),
+        by=by,
+        metric=metric,
+        horizon_s=horizon_s,
+        resamples=resamples,
+        seed=seed,
+        confidence=confidence,
+    )
+
+
+def bootstrap_ranks_table(
+    table: OutcomeTable,
+    *,
+    by: GroupBy = "target",
+    metric: RankMetric = "restricted_mean",
+    horizon_s: float | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int | np.random.Generator = 0,
+    confidence: float = 0.95,
+) -> RankTable:
+    """:func:`bootstrap_ranks` of an :class:`~replybench.analysis.columns.OutcomeTable` (columns read once)."""
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(f"unknown metric {metric!r}; expected restricted_mean or index")
+    if resamples < 1:
+        raise ValueError("resamples must be at least 1")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must lie strictly between 0 and 1")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    rows = outcomes if isinstance(outcomes, list) else list(outcomes)
-    keys, labels, codes = group_keys(rows, by)
-    cols = OutcomeColumns.from_outcomes(rows)
+    keys, labels, codes = table.group(by)
+    cols = table.cols
     h = cols.common_horizon_s() if horizon_s is None else float(horizon_s)
-    durations, observed, usable = cols.timing("first_human")
+    timing = table.timing("first_human")
+    usable = timing.usable
     g_all = len(keys)
-    codes_u, dur_u, obs_u = codes[usable], durations[usable], observed[usable]
-    km = GroupedKM(codes_u, dur_u, obs_u, g_all)
+    codes_u, dur_u, obs_u = codes[usable], timing.durations, timing.observed
+    km = table.km("first_human", codes, g_all)
 
     point = np.full(g_all, np.nan)
     if h is not None and h > 0:

@@ -34,15 +34,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from replybench.analysis.columns import BoolArray, CodeArray, IntArray, OutcomeTable, check_group_by
 from replybench.analysis.columns import GroupBy as GroupBy
 from replybench.analysis.columns import Measure as Measure
-from replybench.analysis.columns import OutcomeColumns, group_keys
 from replybench.analysis.index import EMPTY_INDEX, IndexScore, index_scores
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.rates import EMPTY_RATE, wilson_many
@@ -67,7 +67,7 @@ P90 = 0.9
 """The share answered whose time :attr:`GroupSummary.first_human_p90` reports (the 90th percentile)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeEstimate:
     """A Kaplan–Meier median in seconds with its 95 % interval.
 
@@ -88,7 +88,7 @@ class TimeEstimate:
         return self.n - self.events
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupSummary:
     """Counts, rates and medians of one group (a target, channel, industry, suite, or everything).
 
@@ -135,7 +135,7 @@ def _first_at_or_below_half(probs: np.ndarray) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SurvivalCurve:
     """The Kaplan–Meier estimate of the share of probes still waiting for a reply, as a step function.
 
@@ -267,6 +267,11 @@ def timing_data(outcomes: Sequence[Outcome], measure: Measure) -> tuple[list[flo
     return durations, observed, skipped
 
 
+def median_estimates(km: GroupedKM) -> list[TimeEstimate]:
+    """Per group of a :class:`GroupedKM`: the Kaplan–Meier median and its 95 % interval (as :func:`km_median`)."""
+    return _time_estimates(km)
+
+
 def _time_estimates(km: GroupedKM) -> list[TimeEstimate]:
     value, low, high = km.quantile_arrays(0.5)
     return [
@@ -283,28 +288,46 @@ def _time_estimates(km: GroupedKM) -> list[TimeEstimate]:
     ]
 
 
-def _summaries(
-    cols: OutcomeColumns,
-    codes: np.ndarray,
-    keys: Sequence[str],
-    labels: Sequence[str],
+KmHook = Callable[[Measure, GroupedKM], None]
+"""Called by :func:`summarize_table` with each grouped Kaplan–Meier estimate it builds (to read curves off it)."""
+
+GroupingKmHook = Callable[[GroupBy, Measure, GroupedKM], None]
+"""Called by :func:`summarize_groupings` with each grouping's Kaplan–Meier estimates as they are built."""
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    keys: list[str]
+    labels: list[str]
+    codes: CodeArray
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+
+def _assemble(
+    table: OutcomeTable,
+    grp: _Grouping,
     horizon_s: float | None,
     within_s: Sequence[float],
+    first_response: list[TimeEstimate],
+    business: list[TimeEstimate],
+    human_km: GroupedKM,
+    business_usable: BoolArray,
 ) -> list[GroupSummary]:
-    """Summaries of every group (``codes[i]`` is row i's index into ``keys``), ordered by label then key."""
-    g = len(keys)
+    """The summaries of one grouping from its estimates, ordered by label then key.
 
-    def count(mask: np.ndarray) -> np.ndarray:
+    ``business_usable`` marks the rows whose business time is known (:meth:`OutcomeColumns.timing`).
+    """
+    cols = table.cols
+    codes, g = grp.codes, grp.size
+    keys, labels = grp.keys, grp.labels
+
+    def count(mask: BoolArray) -> IntArray:
         return np.bincount(codes[mask], minlength=g).astype(np.int64)
 
-    kms: dict[Measure, GroupedKM] = {}
-    for measure in ("first_response", "first_human", "first_human_business"):
-        durations, observed, usable = cols.timing(measure)
-        kms[measure] = GroupedKM(codes[usable], durations[usable], observed[usable], g)
-    human_km = kms["first_human"]
-    _, _, business_usable = cols.timing("first_human_business")
-
-    planned = count(np.ones(cols.n, dtype=bool))
+    planned = np.bincount(codes, minlength=g).astype(np.int64)
     sent = count(cols.sent)
     human = count(cols.sent & ~np.isnan(cols.human_s))
     bounced = count(cols.sent & cols.bounced)
@@ -320,9 +343,7 @@ def _summaries(
     human_rate = wilson_many(human, sent)
     ack_rate = wilson_many(acked, sent)
     bounce_rate = wilson_many(bounced, sent)
-    first_response = _time_estimates(kms["first_response"])
     first_human = _time_estimates(human_km)
-    business = _time_estimates(kms["first_human_business"])
     p90 = human_km.quantiles(P90)
     rmst = human_km.restricted_means(horizon_s)
     index = index_scores(human_km, q_sum, count(scored), horizon_s)
@@ -355,6 +376,66 @@ def _summaries(
     return [out[i] for i in order]
 
 
+def summarize_groupings(
+    table: OutcomeTable,
+    bys: Sequence[GroupBy],
+    *,
+    horizon_s: float | None = None,
+    within_s: Sequence[float] = ANSWERED_WITHIN_S,
+    on_km: GroupingKmHook | None = None,
+) -> dict[GroupBy, list[GroupSummary]]:
+    """:func:`summarize` of one table by several groupings at once: ``{by: summaries}``.
+
+    The work runs measure by measure (first response, business time, first human response): each measure's
+    durations are sorted once for all groupings, and each grouped Kaplan–Meier estimate is read and dropped
+    before the next is built, so that at most one is held at a time (each holds several arrays as long as
+    the table). ``on_km(by, measure, km)`` sees every estimate while it exists. The table's cache of sorted
+    durations is left as it was found.
+    """
+    for by in bys:
+        check_group_by(by)
+    groupings: dict[GroupBy, _Grouping] = {}
+    for by in bys:
+        keys, labels, codes = table.group(by)
+        if by == "overall" and not keys:
+            keys, labels = ["overall"], ["All targets"]
+        groupings[by] = _Grouping(keys, labels, codes)
+    h = table.cols.common_horizon_s() if horizon_s is None else horizon_s
+    cached = table.cached_timings()
+
+    def km(by: GroupBy, measure: Measure) -> GroupedKM:
+        grp = groupings[by]
+        estimate = table.km(measure, grp.codes, grp.size)
+        if on_km is not None:
+            on_km(by, measure, estimate)
+        return estimate
+
+    business_usable = table.cols.timing("first_human_business")[2]
+    medians: dict[tuple[GroupBy, Measure], list[TimeEstimate]] = {}
+    for measure in ("first_response", "first_human_business"):
+        for by in groupings:
+            medians[(by, measure)] = _time_estimates(km(by, measure))
+        if measure not in cached:
+            table.forget_timing(measure)
+    out: dict[GroupBy, list[GroupSummary]] = {}
+    for by, grp in groupings.items():
+        human_km = km(by, "first_human")
+        out[by] = _assemble(
+            table,
+            grp,
+            h,
+            within_s,
+            medians[(by, "first_response")],
+            medians[(by, "first_human_business")],
+            human_km,
+            business_usable,
+        )
+        del human_km
+    if "first_human" not in cached:
+        table.forget_timing("first_human")
+    return out
+
+
 def summarize_group(
     key: str,
     label: str,
@@ -368,10 +449,25 @@ def summarize_group(
     ``horizon_s`` (restricted mean and index) defaults to the shortest planned follow-up of the sent probes;
     ``within_s`` lists the times at which the share answered is read.
     """
-    cols = OutcomeColumns.from_outcomes(outcomes)
-    h = cols.common_horizon_s() if horizon_s is None else horizon_s
-    codes = np.zeros(cols.n, dtype=np.int64)
-    return _summaries(cols, codes, [key], [label], h, within_s)[0]
+    table = OutcomeTable(outcomes)
+    h = table.cols.common_horizon_s() if horizon_s is None else horizon_s
+    grp = _Grouping([key], [label], np.zeros(table.n, dtype=np.int32))
+    medians = {
+        measure: _time_estimates(table.km(measure, grp.codes, 1))
+        for measure in ("first_response", "first_human_business")
+    }
+    human_km = table.km("first_human", grp.codes, 1)
+    business_usable = table.cols.timing("first_human_business")[2]
+    return _assemble(
+        table,
+        grp,
+        h,
+        within_s,
+        medians["first_response"],
+        medians["first_human_business"],
+        human_km,
+        business_usable,
+    )[0]
 
 
 def summarize(
@@ -389,10 +485,29 @@ def summarize(
     probes of ``outcomes``, the same for every group. ``within_s`` lists the times (seconds) at which the
     share answered by a person is read (default 1 h, 4 h, 24 h). Raises ValueError for an unknown ``by``.
     """
-    rows = outcomes if isinstance(outcomes, list) else list(outcomes)
-    keys, labels, codes = group_keys(rows, by)
-    if by == "overall" and not keys:
-        keys, labels = ["overall"], ["All targets"]
-    cols = OutcomeColumns.from_outcomes(rows)
-    h = cols.common_horizon_s() if horizon_s is None else horizon_s
-    return _summaries(cols, codes, keys, labels, h, within_s)
+    check_group_by(by)
+    return summarize_table(OutcomeTable(outcomes), by, horizon_s=horizon_s, within_s=within_s)
+
+
+def summarize_table(
+    table: OutcomeTable,
+    by: GroupBy = "target",
+    *,
+    horizon_s: float | None = None,
+    within_s: Sequence[float] = ANSWERED_WITHIN_S,
+    on_km: KmHook | None = None,
+) -> list[GroupSummary]:
+    """:func:`summarize` of an :class:`~replybench.analysis.columns.OutcomeTable` read once for several calls.
+
+    Same arguments and result as :func:`summarize`; ``on_km`` is called with each grouped Kaplan–Meier
+    estimate built on the way ("first_response", "first_human_business", then "first_human"), so that a caller
+    can read survival curves off it without estimating again.
+    """
+    hook: GroupingKmHook | None = None
+    if on_km is not None:
+        callback = on_km
+
+        def hook(_by: GroupBy, measure: Measure, km: GroupedKM) -> None:
+            callback(measure, km)
+
+    return summarize_groupings(table, [by], horizon_s=horizon_s, within_s=within_s, on_km=hook)[by]

@@ -44,7 +44,7 @@ EPS = 1e-10
 """Tolerance when comparing survival estimates with a level (``S(t) <= 1 - p``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuantileEstimate:
     """The Kaplan–Meier time (seconds) by which a share ``p`` of probes had a reply, with its 95 % interval.
 
@@ -61,7 +61,7 @@ class QuantileEstimate:
     events: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShareWithin:
     """The Kaplan–Meier share of probes answered within ``within_s`` seconds (``1 - S(t)``), 95 % interval.
 
@@ -77,7 +77,7 @@ class ShareWithin:
     events: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RestrictedMean:
     """Restricted mean time to a reply up to ``horizon_s`` (area under the survival curve), 95 % interval.
 
@@ -110,14 +110,20 @@ def _shift(values: FloatArray, first: BoolArray, fill: float) -> FloatArray:
     return out
 
 
+_BLOCK_CELLS = 1 << 20
+"""Cells of one 2-D block in :func:`_segment_accumulate` (bounds its scratch memory to a few MB)."""
+
+
 def _segment_accumulate(
     values: FloatArray, seg_start: IntArray, seg_len: IntArray, op: np.ufunc
 ) -> FloatArray:
     """Running ``op`` (``np.add`` or ``np.multiply``) of ``values`` restarting at every segment.
 
-    Segments of similar length are stacked into a 2-D block (widths rounded up to a power of two, so at
-    most twice the cells) and accumulated along the rows: each segment's result is bit for bit what a
-    separate 1-D accumulation of it would give, whatever the other segments hold.
+    Segments of similar length are stacked into 2-D blocks (widths rounded up to a power of two, so at
+    most twice the cells; at most about :data:`_BLOCK_CELLS` cells at a time) and accumulated along the rows;
+    a segment alone in its width class, or too long for a block, is accumulated on its own. Either way each
+    segment's result is bit for bit what a separate 1-D accumulation of it would give, whatever the other
+    segments hold.
     """
     out = np.empty(values.shape, dtype=np.float64)
     if not values.size:
@@ -125,13 +131,23 @@ def _segment_accumulate(
     neutral = 1.0 if op is np.multiply else 0.0
     width_class = np.ceil(np.log2(seg_len)).astype(np.int64)
     for k in np.unique(width_class).tolist():
-        sel = width_class == k
-        cols = np.arange(1 << k)
-        mask = cols[None, :] < seg_len[sel][:, None]
-        idx = np.where(mask, seg_start[sel][:, None] + cols[None, :], 0)
-        block = np.where(mask, values[idx], neutral)
-        acc = op.accumulate(block, axis=1)
-        out[idx[mask]] = acc[mask]
+        members = np.flatnonzero(width_class == k)
+        width = 1 << k
+        if members.size == 1 or width >= _BLOCK_CELLS:
+            for m in members.tolist():
+                a = int(seg_start[m])
+                b = a + int(seg_len[m])
+                out[a:b] = op.accumulate(values[a:b])
+            continue
+        cols = np.arange(width)
+        step = max(1, _BLOCK_CELLS // width)
+        for lo in range(0, members.size, step):
+            sel = members[lo : lo + step]
+            mask = cols[None, :] < seg_len[sel][:, None]
+            idx = np.where(mask, seg_start[sel][:, None] + cols[None, :], 0)
+            block = np.where(mask, values[idx], neutral)
+            acc = op.accumulate(block, axis=1)
+            out[idx[mask]] = acc[mask]
     return out
 
 
@@ -159,12 +175,20 @@ class GroupedKM:
         durations: Sequence[float] | npt.ArrayLike,
         observed: Sequence[bool] | npt.ArrayLike,
         n_groups: int,
+        *,
+        order: npt.ArrayLike | None = None,
     ) -> None:
         """Estimate from per-probe group codes (``0 <= code < n_groups``), durations and reply flags.
 
+        ``order``, when given, is the permutation that sorts the probes by group code, then duration, ties in
+        input order: exactly ``np.lexsort((durations, codes))``, which is computed otherwise. Callers that
+        estimate several groupings of the same probes sort the durations once and pass each grouping's order
+        (:meth:`replybench.analysis.columns.OutcomeTable.km`); it is trusted, not checked.
         Raises ValueError on mismatched lengths, non-finite durations or codes out of range.
         """
-        code = np.asarray(codes, dtype=np.int64).ravel()
+        code = np.asarray(codes).ravel()
+        if code.dtype.kind not in "iu" or code.dtype.itemsize > 8:
+            code = code.astype(np.int64)
         t = np.asarray(durations, dtype=np.float64).ravel()
         e = np.asarray(observed, dtype=bool).ravel()
         if not code.size == t.size == e.size:
@@ -177,21 +201,30 @@ class GroupedKM:
         self.n: IntArray = np.bincount(code, minlength=n_groups).astype(np.int64)
         self.n_events: IntArray = np.bincount(code[e], minlength=n_groups).astype(np.int64)
 
-        order = np.lexsort((t, code))
-        code, t, e = code[order], t[order], e[order]
+        # Sorted by group, then time; the big per-probe temporaries are dropped as soon as they are read.
+        perm = np.lexsort((t, code)) if order is None else np.asarray(order)
+        if perm.dtype.kind not in "iu":
+            perm = perm.astype(np.int64)
+        code, t, e = code[perm], t[perm], e[perm]
+        del perm
         m = t.size
         new = np.ones(m, dtype=bool)
         if m > 1:
             new[1:] = (code[1:] != code[:-1]) | (t[1:] != t[:-1])
         first_obs = np.flatnonzero(new).astype(np.int64)
-        self.group: IntArray = code[first_obs]
+        del new
+        self.group: IntArray = code[first_obs].astype(np.int64)
+        del code
         self.times: FloatArray = t[first_obs]
+        del t
         self.events: IntArray = (
-            np.add.reduceat(e.astype(np.int64), first_obs) if m else np.zeros(0, dtype=np.int64)
+            np.add.reduceat(e, first_obs, dtype=np.int64) if m else np.zeros(0, dtype=np.int64)
         )
+        del e
         self.count: IntArray = np.diff(np.append(first_obs, m)).astype(np.int64)
         obs_start = np.concatenate(([0], np.cumsum(self.n)))[:-1]
         self.at_risk: IntArray = self.n[self.group] - (first_obs - obs_start[self.group])
+        del first_obs
 
         groups = np.arange(n_groups)
         self.start: IntArray = np.searchsorted(self.group, groups, side="left").astype(np.int64)
@@ -209,13 +242,18 @@ class GroupedKM:
         all_gone = self.at_risk == self.events  # every probe still waiting answered: S drops to 0
         self.survival: FloatArray = _segment_accumulate((n_at - d) / n_at, seg_starts, seg_len, np.multiply)
         self.events_so_far: IntArray = _segment_cumsum_int(self.events, seg_starts, segment)
+        del segment
         greenwood = np.where(all_gone, 0.0, d / (n_at * np.where(all_gone, 1.0, n_at - d)))
+        del n_at, d, all_gone
         cum_gw = _segment_accumulate(greenwood, seg_starts, seg_len, np.add)
+        del greenwood
         defined = (self.survival > 0.0) & (self.survival < 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_s = np.log(np.where(defined, self.survival, 0.5))
             se = np.sqrt(1 / log_s**2 * cum_gw)
+            del cum_gw
             lnl = np.log(-log_s)
+            del log_s
         self.band_low: FloatArray = np.where(defined, np.exp(-np.exp(lnl + Z95 * se)), np.nan)
         self.band_high: FloatArray = np.where(defined, np.exp(-np.exp(lnl - Z95 * se)), np.nan)
         self._seg_starts = seg_starts
@@ -352,12 +390,16 @@ class GroupedKM:
         prev_tc = _shift(tc, self.first_row, 0.0)
         prev_s = _shift(self.survival, self.first_row, 1.0)
         contrib = prev_s * (tc - prev_tc)
+        del tc, prev_tc, prev_s
         area = np.bincount(self.group, weights=contrib, minlength=self.n_groups)
         cum_area = _segment_accumulate(contrib, self._seg_starts, self._seg_len, np.add)
+        del contrib
         rest = np.maximum(area[self.group] - cum_area, 0.0) if self.times.size else cum_area
+        del cum_area
         n_at, d = self.at_risk.astype(np.float64), self.events.astype(np.float64)
         counts = (d > 0) & (self.times <= h) & (n_at > d)
         term = np.where(counts, rest**2 * d / (n_at * np.where(counts, n_at - d, 1.0)), 0.0)
+        del rest, n_at, d, counts
         var = np.bincount(self.group, weights=term, minlength=self.n_groups)
         known = self._followed_to(h)
         value = np.where(known, area, np.nan)

@@ -11,12 +11,14 @@ treated the same) never become markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from replybench.analysis.summary import SurvivalCurve
+from replybench.report.limits import CURVE_MAX_POINTS
 from replybench.report.render import GroupRow, fmt_median, fmt_median_ci
 from replybench.report.sections import (
     SPLIT_CATEGORIES,
@@ -101,8 +103,12 @@ def time_domain(values: Sequence[float | None], horizon: float | None) -> tuple[
 
 def industry_colours(rows: Sequence[GroupRow]) -> dict[str, str]:
     """Return a stable colour per industry (industries in alphabetical order)."""
-    names = sorted({r.industry for r in rows})
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    return palette_of([r.industry for r in rows])
+
+
+def palette_of(names: Iterable[str]) -> dict[str, str]:
+    """A stable colour per distinct name (in alphabetical order)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
 
 
 # --------------------------------------------------------------------------------------------- charts
@@ -113,6 +119,7 @@ def industry_colours(rows: Sequence[GroupRow]) -> dict[str, str]:
 # variant of the chart.
 
 _W = 1000.0  # viewBox width of every plot
+PANEL_MIN_DX = 4.0  # a small multiple is about 250 px wide: 4 viewBox units are about a pixel
 _NSS = 'vector-effect="non-scaling-stroke"'
 
 
@@ -152,16 +159,26 @@ def _grid_svg(scale: LogScale, height: float, horizon: float | None) -> str:
     return "".join(lines)
 
 
+def _gap_row(cls: str, text: str) -> str:
+    """A row standing for the groups left out between the two ends of a capped chart."""
+    return (
+        f'<div class="{cls} chart-gap"><div class="{cls.split("-")[0]}-label"></div>'
+        f'<div class="gap-text">{escape(text)}</div></div>'
+    )
+
+
 def median_chart(
     rows: Sequence[GroupRow],
     overall: GroupRow | None,
     colours: dict[str, str],
     horizon: float | None,
+    *,
+    gap: tuple[int, str] | None = None,
 ) -> Markup:
     """Median time to first human reply per group on a log axis with 95 % CI whiskers (HTML + inline SVG).
 
     Groups whose median was not reached get a faint dashed bar to the horizon; an open upper confidence
-    limit ends in an arrow at the right edge.
+    limit ends in an arrow at the right edge. ``gap`` (position, text): a row saying what is left out there.
     """
     entries: list[tuple[GroupRow, str, bool]] = []
     if overall is not None:
@@ -175,7 +192,10 @@ def median_chart(
     grid = _grid_svg(scale, row_h, horizon)
 
     html: list[str] = []
-    for row, colour, is_overall in entries:
+    gap_at = -1 if gap is None else gap[0] + (overall is not None)
+    for position, (row, colour, is_overall) in enumerate(entries):
+        if position == gap_at and gap is not None:
+            html.append(_gap_row("bar-row", gap[1]))
         est = row.summary.first_human
         marks: list[str] = [grid]
         if est.median_s is not None:
@@ -237,12 +257,24 @@ class ShareScale:
 
 
 def _steps(
-    times: Sequence[float], values: Sequence[float], scale: LogScale, y: ShareScale, end: float
+    times: Sequence[float],
+    values: Sequence[float],
+    scale: LogScale,
+    y: ShareScale,
+    end: float,
+    min_dx: float = 0.0,
 ) -> list[tuple[float, float]]:
-    """Return the corner points of a step function starting at 1, ending at ``end``."""
+    """Return the corner points of a step function starting at 1, ending at ``end``.
+
+    With ``min_dx`` > 0, a step less than ``min_dx`` (viewBox units) right of the previous one is merged
+    into it: the curve drops there to the later level. Drawn at a fraction of a pixel, it looks the same.
+    """
     points = [(scale.x0, y(1.0))]
     for t, p in zip(times, values, strict=True):
         x = scale(t)
+        if min_dx and len(points) > 1 and x - points[-1][0] < min_dx:
+            points[-1] = (points[-1][0], y(p))
+            continue
         points.append((x, points[-1][1]))
         points.append((x, y(p)))
     points.append((scale(end), points[-1][1]))
@@ -270,15 +302,21 @@ class KmLine:
 
 
 def _share_at(curve: SurvivalCurve, t: float) -> float:
-    share = 1.0
-    for tt, p in zip(curve.times, curve.survival, strict=True):
-        if tt > t:
-            break
-        share = p
-    return share
+    """The curve's level at ``t`` (1 before its first step)."""
+    i = bisect_right(curve.times, t)
+    return curve.survival[i - 1] if i else 1.0
 
 
-def _km_marks(lines: Sequence[KmLine], scale: LogScale, y: ShareScale) -> list[str]:
+def _km_marks(lines: Sequence[KmLine], scale: LogScale, y: ShareScale, min_dx: float = 1.0) -> list[str]:
+    """The SVG marks of Kaplan–Meier curves: bands first, then the curves and their censoring ticks.
+
+    A curve with more than :data:`~replybench.report.limits.CURVE_MAX_POINTS` steps is drawn with steps
+    and ticks at least ``min_dx`` viewBox units apart (about a pixel); smaller curves are drawn exactly.
+    """
+
+    def gap(c: SurvivalCurve) -> float:
+        return min_dx if len(c.times) > CURVE_MAX_POINTS else 0.0
+
     marks: list[str] = []
     for line in lines:
         c = line.curve
@@ -288,8 +326,8 @@ def _km_marks(lines: Sequence[KmLine], scale: LogScale, y: ShareScale) -> list[s
         if line.band and c.events:
             lows = [p if math.isnan(v) else v for v, p in zip(c.low, c.survival, strict=True)]
             highs = [p if math.isnan(v) else v for v, p in zip(c.high, c.survival, strict=True)]
-            upper = _steps(c.times, highs, scale, y, end)
-            lower = _steps(c.times, lows, scale, y, end)
+            upper = _steps(c.times, highs, scale, y, end, gap(c))
+            lower = _steps(c.times, lows, scale, y, end, gap(c))
             marks.append(
                 f'<path d="{_path([*upper, *reversed(lower)])} Z" class="band" style="fill: {line.colour}"/>'
             )
@@ -297,14 +335,19 @@ def _km_marks(lines: Sequence[KmLine], scale: LogScale, y: ShareScale) -> list[s
         c = line.curve
         if not c.times:
             continue
-        points = _steps(c.times, c.survival, scale, y, max(c.times))
+        points = _steps(c.times, c.survival, scale, y, max(c.times), gap(c))
         dash = ' stroke-dasharray="7 4"' if line.dashed else ""
         marks.append(
             f'<path d="{_path(points)}" class="{line.css}" style="stroke: {line.colour}; '
             f'stroke-width: {_n(line.width)}px" fill="none" stroke-linejoin="round"{dash} {_NSS}/>'
         )
         if line.censor_ticks:
+            tick_gap = min_dx if len(c.censored_times) > CURVE_MAX_POINTS else 0.0
+            last_x = -math.inf
             for t in c.censored_times:
+                if tick_gap and scale(t) - last_x < tick_gap:
+                    continue
+                last_x = scale(t)
                 share = _share_at(c, t)
                 marks.append(
                     f'<line x1="{_n(scale(t))}" x2="{_n(scale(t))}" y1="{_n(y(share) - 6)}" '
@@ -397,31 +440,46 @@ def _panel_ticks(scale: LogScale) -> list[tuple[float, str]]:
 
 
 def small_multiples(
-    groups: Sequence[Curves], overall: SurvivalCurve, horizon: float | None, domain: tuple[float, float]
+    groups: Sequence[Curves],
+    overall: SurvivalCurve,
+    horizon: float | None,
+    domain: tuple[float, float],
+    *,
+    gap: tuple[int, str] | None = None,
 ) -> Markup:
     """One small Kaplan–Meier panel per group on shared axes, the overall curve in grey behind each.
 
     Panels keep the order given (the league order), so the grid reads like the league table; each names its
-    group, its median and how many of its sent probes a person answered.
+    group, its median and how many of its sent probes a person answered. ``gap`` (position, text): a full-width
+    line saying which groups are left out there.
     """
     height = 200.0
     scale = LogScale(domain[0], domain[1], 0.0, _W)
     y = ShareScale(height)
     grid = "".join([_grid_svg(scale, height, horizon), *_share_grid(y)])
-    reference = "".join(_km_marks([KmLine(overall, "#cbd5e1", css="curve-ref", width=1.6)], scale, y))
+    reference = "".join(
+        _km_marks([KmLine(overall, "#cbd5e1", css="curve-ref", width=1.6)], scale, y, PANEL_MIN_DX)
+    )
     ticks = _panel_ticks(scale)
     axis = "".join(f'<span style="left: {_pct(scale(v))}">{label}</span>' for v, label in ticks)
     panels: list[str] = []
-    for g in groups:
+    for position, g in enumerate(groups):
+        if gap is not None and position == gap[0]:
+            panels.append(
+                f'<div class="mult-gap chart-gap"><div class="gap-text">{escape(gap[1])}</div></div>'
+            )
         est = g.summary.first_human
         marks = _km_marks(
-            [KmLine(g.human, "#1d4ed8", css="curve-human", width=2.2, band=True, censor_ticks=True)], scale, y
+            [KmLine(g.human, "#1d4ed8", css="curve-human", width=2.2, band=True, censor_ticks=True)],
+            scale,
+            y,
+            PANEL_MIN_DX,
         )
         name = escape(g.label)
         median = escape(fmt_median(est))
         ci = fmt_median_ci(est)
         tip = escape(f"{g.label}: median {fmt_median(est)}" + (f", 95 % CI {ci}" if ci else ""))
-        answered = f"{est.events} of {est.n} answered"
+        answered = f"{est.events:,} of {est.n:,} answered"
         panels.append(
             f'<div class="mult" title="{tip}">'
             f'<div class="mult-head"><span class="mult-name">{name}</span></div>'
@@ -468,7 +526,7 @@ def bucket_chart(buckets: Sequence[Bucket]) -> Markup:
                 )
             counts.append(
                 f'<span class="{css}-n" style="left: {_pct(x + w / 2)}; bottom: {value / top * 100:.1f}%">'
-                f"{value}</span>"
+                f"{value:,}</span>"
             )
         if b.censored:
             bars.append(_line(x0, x0, 0, height, "sep"))
@@ -513,18 +571,25 @@ def _strip_marks(points: Sequence[StripPoint], scale: LogScale) -> tuple[str, st
 
 
 def strip_chart(
-    rows: Sequence[tuple[str, Sequence[StripPoint]]], horizon: float | None, domain: tuple[float, float]
+    rows: Sequence[tuple[str, Sequence[StripPoint]]],
+    horizon: float | None,
+    domain: tuple[float, float],
+    *,
+    gap: tuple[int, str] | None = None,
 ) -> Markup:
     """Every probe of every target on one log time axis, one row per target.
 
     Human replies are filled dots, earlier automatic replies hollow grey ones, probes without a human reply
-    by the limit hollow rings at their censoring time (red when the inquiry bounced).
+    by the limit hollow rings at their censoring time (red when the inquiry bounced). ``gap`` (position,
+    text): a row saying which targets are left out there.
     """
     height = 26.0
     scale = LogScale(domain[0], domain[1], 0.0, _W)
     grid = _grid_svg(scale, height, horizon)
     html: list[str] = []
-    for label, points in rows:
+    for position, (label, points) in enumerate(rows):
+        if gap is not None and position == gap[0]:
+            html.append(_gap_row("strip-row", gap[1]))
         marks, tips = _strip_marks(points, scale)
         html.append(
             f'<div class="strip-row" title="{escape(label + ": " + tips)}">'

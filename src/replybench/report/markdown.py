@@ -20,9 +20,10 @@ from replybench.report.render import (
     GroupRow,
     LeagueRow,
     ProbeRow,
+    ReportData,
     ReportMeta,
+    build_report,
     md_escape,
-    report_context,
 )
 from replybench.report.sections import (
     SPLIT_CATEGORIES,
@@ -45,6 +46,22 @@ def _rate_ci(value: str, ci: str) -> str:
     return f"{value}, {ci}" if ci else value
 
 
+Gap = tuple[int, str] | None
+"""Where a capped table leaves rows out and what it says there: (rows before the gap, text), or None."""
+
+
+def _with_gap(rows: list[list[str]], gap: Gap, width: int, *, ranked: bool = False) -> list[list[str]]:
+    """Insert a row saying what is left out at the gap of a capped table.
+
+    The text goes in the first column, or after a "⋮" in the rank column of a ``ranked`` table.
+    """
+    if gap is None or not gap[1]:
+        return rows
+    at, text = gap
+    row = ["⋮", text] if ranked else [text]
+    return [*rows[:at], [*row, *[""] * (width - len(row))], *rows[at:]]
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str]) -> str:
     return tabulate(
         [[md_escape(cell) for cell in row] for row in rows],
@@ -65,8 +82,9 @@ def league_table(
     has_rank_intervals: bool = False,
     overall_index: str = "",
     overall_p90: str = "",
+    gap: Gap = None,
 ) -> str:
-    """Return the league table as GitHub Markdown, with an "All targets" row last."""
+    """Return the league table as GitHub Markdown, with an "All targets" row last (``gap``: rows left out)."""
     headers = ["Rank", "Target", "Industry"]
     headers += ["Index"] if has_index else []
     headers += ["Rank interval"] if has_rank_intervals else []
@@ -93,19 +111,20 @@ def league_table(
             p90,
             *(s.text for s in shares),
             _with_ci(r.business, r.business_ci),
-            str(r.summary.censored),
+            f"{r.summary.censored:,}",
         ]
 
     rows = []
     for lr in league:
         extra = ([lr.index] if has_index else []) + ([lr.rank_interval] if has_rank_intervals else [])
-        rows.append(cells(str(lr.rank), lr.row, lr.row.summary.label, extra, lr.p90, lr.shares))
+        rows.append(cells(f"{lr.rank:,}", lr.row, lr.row.summary.label, extra, lr.p90, lr.shares))
+    rows = _with_gap(rows, gap, len(headers), ranked=True)
     blank = ([overall_index] if has_index else []) + ([""] if has_rank_intervals else [])
     rows.append(cells("", overall, "All targets", blank, overall_p90, overall_shares))
     return _table(headers, rows, ["right", "left", "left", *["right"] * (len(headers) - 3)])
 
 
-def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
+def target_table(targets: Sequence[GroupRow], overall: GroupRow, gap: Gap = None) -> str:
     """Return the per-target table of all headline measures as GitHub Markdown, "All targets" last."""
     headers = [
         "Target",
@@ -130,13 +149,14 @@ def target_table(targets: Sequence[GroupRow], overall: GroupRow) -> str:
             _with_ci(r.first_human, r.first_human_ci),
             _with_ci(r.business, r.business_ci),
             restricted_mean(r),
-            str(r.summary.auto_acked),
-            str(r.summary.bounced),
-            str(r.summary.censored),
+            f"{r.summary.auto_acked:,}",
+            f"{r.summary.bounced:,}",
+            f"{r.summary.censored:,}",
         ]
         for r in [*targets, overall]
     ]
     rows[-1][0] = "All targets"
+    rows = [*_with_gap(rows[:-1], gap, len(headers)), rows[-1]]
     return _table(headers, rows, ["left", "left", *["right"] * 9])
 
 
@@ -164,7 +184,7 @@ def industry_table(industries: Sequence[GroupRow]) -> str:
             _rate_ci(r.human_rate, r.human_rate_ci),
             _with_ci(r.first_human, r.first_human_ci),
             _with_ci(r.business, r.business_ci),
-            str(r.summary.censored),
+            f"{r.summary.censored:,}",
         ]
         for r in industries
     ]
@@ -189,34 +209,35 @@ def channel_table(
             _with_ci(r.first_human, r.first_human_ci),
             *(s.text for s in sh),
             _with_ci(r.business, r.business_ci),
-            str(r.summary.auto_acked),
-            str(r.summary.bounced),
+            f"{r.summary.auto_acked:,}",
+            f"{r.summary.bounced:,}",
         ]
         for r, sh in zip(channels, shares, strict=True)
     ]
     return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
 
 
-def curves_table(league: Sequence[LeagueRow], checkpoints: Sequence[str]) -> str:
+def curves_table(league: Sequence[LeagueRow], checkpoints: Sequence[str], gap: Gap = None) -> str:
     """The per-target Kaplan–Meier curves as shares answered by a person at each checkpoint."""
     headers = ["Target", "Sent", "Answered by a person", *(f"Within {label}" for label in checkpoints)]
     headers += ["Median first human reply (95 % CI)"]
     rows = [
         [
             lr.row.summary.label,
-            str(lr.row.summary.sent),
+            f"{lr.row.summary.sent:,}",
             f"{lr.row.summary.first_human.events} of {lr.row.summary.first_human.n}",
             *(s.text for s in lr.shares),
             _with_ci(lr.row.first_human, lr.row.first_human_ci),
         ]
         for lr in league
     ]
+    rows = _with_gap(rows, gap, len(headers))
     return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
 
 
 def bucket_table(buckets: Sequence[Bucket]) -> str:
     """The response-time distribution: counts per interval of first replies and first human replies."""
-    rows = [[b.label, str(b.any_reply), str(b.human)] for b in buckets]
+    rows = [[b.label, f"{b.any_reply:,}", f"{b.human:,}"] for b in buckets]
     return _table(
         ["Response time", "First reply (any)", "First human reply"], rows, ["left", "right", "right"]
     )
@@ -230,10 +251,12 @@ def heatmap_table(hm: Heatmap) -> str:
     return _table(headers, rows, ["left", *["right"] * 25])
 
 
-def split_table(split: Sequence[SplitRow], overall: SplitRow) -> str:
+def split_table(split: Sequence[SplitRow], overall: SplitRow, gap: Gap = None) -> str:
     """The acknowledgement/human split per target as counts, "All targets" last."""
     headers = ["Target", *(label for _, label in SPLIT_CATEGORIES), "Sent"]
-    rows = [[r.label, *(str(n) for n in r.counts), str(r.sent)] for r in [*split, overall]]
+    rows = [[r.label, *(f"{n:,}" for n in r.counts), f"{r.sent:,}"] for r in split]
+    rows = _with_gap(rows, gap, len(headers))
+    rows.append([overall.label, *(f"{n:,}" for n in overall.counts), f"{overall.sent:,}"])
     return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
 
 
@@ -241,7 +264,7 @@ def bounce_table(bounces: Sequence[BounceRow]) -> str:
     """Targets with bounces: counts, Wilson interval, what the first bounce said."""
     headers = ["Target", "Sent", "Bounced", "Bounce rate (95 % CI)", "Channel", "What the bounce said"]
     rows = [
-        [b.label, str(b.sent), str(b.bounced), _rate_ci(b.rate, b.rate_ci), b.channels, b.detail or "—"]
+        [b.label, f"{b.sent:,}", f"{b.bounced:,}", _rate_ci(b.rate, b.rate_ci), b.channels, b.detail or "—"]
         for b in bounces
     ]
     return _table(headers, rows, ["left", "right", "right", "right", "left", "left"])
@@ -309,9 +332,19 @@ def render_markdown(
     meta: ReportMeta,
     env: jinja2.Environment,
     evidence: Sequence[MessageRow] = (),
+    *,
+    data: ReportData | None = None,
 ) -> str:
-    """Render the Markdown report (template ``report.md.j2``)."""
-    ctx = report_context(outcomes, meta, evidence)
+    """Render the Markdown report (template ``report.md.j2``).
+
+    ``data`` is the shared computation (:func:`~replybench.report.render.build_report`) when the caller has it.
+    """
+    ctx = dict((data or build_report(outcomes, meta, evidence)).context)
+    # a short gap row keeps the table narrow; the note above the table says what it stands for
+    league_gap: Gap = (
+        (ctx["league_head"], f"… {ctx['league_hidden']:,} more …") if ctx["league_gap"] else None
+    )
+    chart_gap: Gap = (ctx["chart_head"], f"… {ctx['chart_hidden']:,} more …") if ctx["chart_gap"] else None
     ctx.update(
         league_table=league_table(
             ctx["league"],
@@ -322,14 +355,15 @@ def render_markdown(
             has_rank_intervals=ctx["has_rank_intervals"],
             overall_index=ctx["overall_index"],
             overall_p90=ctx["overall_p90"],
+            gap=league_gap,
         ),
-        target_table=target_table(ctx["targets"], ctx["overall"]),
+        target_table=target_table(ctx["targets"], ctx["overall"], league_gap),
         industry_table=industry_table(ctx["industries"]),
         channel_table=channel_table(ctx["channels"], ctx["channel_shares"], ctx["checkpoints"]),
-        curves_table=curves_table(ctx["league"], ctx["checkpoints"]),
+        curves_table=curves_table(ctx["chart_league"], ctx["checkpoints"], chart_gap),
         bucket_table=bucket_table(ctx["buckets"]),
         heatmap_table=heatmap_table(ctx["heatmap"]),
-        split_table=split_table(ctx["split"], ctx["split_overall"]),
+        split_table=split_table(ctx["split"], ctx["split_overall"], league_gap),
         bounce_table=bounce_table(ctx["bounces"]),
         evidence_table=evidence_table(ctx["probes"]),
         message_table=message_table(ctx["messages"]),

@@ -13,21 +13,49 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 from markupsafe import Markup, escape
 
 from replybench import __version__
+from replybench.analysis.columns import GroupBy, Measure, OutcomeTable
 from replybench.analysis.evidence import MessageRow
 from replybench.analysis.index import INDEX_FORMULA
 from replybench.analysis.outcome import Outcome
-from replybench.analysis.ranks import DEFAULT_RESAMPLES, RankInterval, bootstrap_ranks
-from replybench.analysis.summary import GroupSummary, Rate, TimeEstimate, summarize, wilson
-from replybench.analysis.survival import QuantileEstimate
+from replybench.analysis.ranks import DEFAULT_RESAMPLES, RankInterval, bootstrap_ranks_table
+from replybench.analysis.summary import (
+    GroupSummary,
+    Rate,
+    SurvivalCurve,
+    TimeEstimate,
+    summarize_groupings,
+    wilson,
+)
+from replybench.analysis.survival import GroupedKM, QuantileEstimate
 from replybench.models import MessageClass
 from replybench.report import sections as sec
+from replybench.report.limits import (
+    BOUNCE_MAX_ROWS,
+    BOUNCE_TOP_ROWS,
+    CHART_EDGE_TARGETS,
+    CHART_MAX_TARGETS,
+    EVIDENCE_MAX_MESSAGES,
+    EVIDENCE_MAX_PROBES,
+    RANK_BOOTSTRAP_CELLS,
+    RANK_MIN_RESAMPLES,
+    TABLE_EDGE_ROWS,
+    TABLE_MAX_ROWS,
+    TARGETS_CSV,
+    Capped,
+    count,
+    ends,
+    ends_note,
+)
 from replybench.report.sections import fmt_time, median_sort, sort_value
 from replybench.timefmt import as_utc, format_duration, iso_ms
 
@@ -51,10 +79,11 @@ class ReportMeta:
 
 @dataclass(frozen=True)
 class ReportPaths:
-    """Where :func:`write_reports` wrote the reports."""
+    """Where :func:`write_reports` wrote the reports (``targets``: every target's numbers as CSV)."""
 
     html: Path
     markdown: Path
+    targets: Path | None = None
 
 
 # --------------------------------------------------------------------------------------------- definitions
@@ -152,6 +181,7 @@ RANKED_BY_INDEX = (
     "computed over the common horizon of {horizon}. Targets without an index follow, by median time to a "
     "first human reply."
 )
+"""How the league table ranks when the analysis provides the responsiveness index."""
 
 RANK_INTERVALS = (
     "Rank intervals are 95\u00a0% stratified bootstrap intervals: {resamples:,} resamples (fixed seed, so the "
@@ -160,7 +190,19 @@ RANK_INTERVALS = (
     "a target's ranks. Overlapping intervals mean the data cannot tell those targets' order apart."
 )
 """How the rank intervals were computed (Methods)."""
-"""How the league table ranks when the analysis provides the responsiveness index."""
+
+RANK_RESAMPLES_REDUCED = (
+    "{resamples:,} resamples rather than the usual {default:,} keep the bootstrap of {targets:,} targets within "
+    "the report's budget, so the interval ends are a little less precise."
+)
+"""Added to :data:`RANK_INTERVALS` when the budget allowed fewer resamples than usual."""
+
+RANK_INTERVALS_OMITTED = (
+    "This report gives no rank intervals: a bootstrap of {targets:,} ranked targets (up to {largest:,} probes "
+    "each) does not fit the report's budget with enough resamples. The ranks are point estimates; among this "
+    "many targets, neighbouring places are rarely distinguishable."
+)
+"""Methods text when the rank intervals were left out for the size of the study."""
 
 
 # --------------------------------------------------------------------------------------------- formatting
@@ -174,6 +216,11 @@ def _dur(seconds: float) -> str:
     return format_duration(max(seconds, 0.0)).replace(" ", NBSP)
 
 
+def fmt_count(value: int) -> str:
+    """A count with thousands separators: "1,234,567"."""
+    return f"{value:,}"
+
+
 def fmt_pct(value: float | None) -> str:
     """Format a share as a whole percentage ("62 %", with a no-break space); "—" for None."""
     return "—" if value is None else f"{value * 100:.0f}{NBSP}%"
@@ -181,7 +228,7 @@ def fmt_pct(value: float | None) -> str:
 
 def fmt_rate(rate: Rate) -> str:
     """Format a rate with its count: "62 % (8/13)"; "—" when nothing was sent."""
-    return "—" if rate.value is None else f"{fmt_pct(rate.value)} ({rate.k}/{rate.n})"
+    return "—" if rate.value is None else f"{fmt_pct(rate.value)} ({rate.k:,}/{rate.n:,})"
 
 
 def fmt_rate_ci(rate: Rate) -> str:
@@ -327,7 +374,7 @@ def group_row(summary: GroupSummary, industry: str) -> GroupRow:
     return GroupRow(
         summary=summary,
         industry=industry,
-        sent=f"{summary.sent}/{summary.planned}",
+        sent=f"{summary.sent:,}/{summary.planned:,}",
         response_rate=fmt_rate(summary.response_rate),
         response_rate_ci=fmt_rate_ci(summary.response_rate),
         human_rate=fmt_rate(summary.human_rate),
@@ -420,8 +467,54 @@ def fmt_rank_interval(row: RankInterval | None) -> str:
     if row is None or row.rank_low is None or row.rank_high is None:
         return ""
     if row.rank_low == row.rank_high:
-        return str(row.rank_low)
-    return f"{row.rank_low}–{row.rank_high}"
+        return f"{row.rank_low:,}"
+    return f"{row.rank_low:,}–{row.rank_high:,}"
+
+
+def ranked_targets(targets: Sequence[GroupSummary]) -> list[tuple[int, GroupSummary]]:
+    """Targets in league order (:func:`index_key`) with their competition ranks ("1, 2, 2, 4")."""
+    out: list[tuple[int, GroupSummary]] = []
+    previous: tuple[object, ...] | None = None
+    rank = 0
+    for position, s in enumerate(sorted(targets, key=index_key), start=1):
+        key = index_key(s)[:5]
+        if key != previous:
+            rank, previous = position, key
+        out.append((rank, s))
+    return out
+
+
+def league_row(
+    rank: int,
+    s: GroupSummary,
+    industry: str,
+    interval: RankInterval | None = None,
+    outcomes: Sequence[Outcome] = (),
+) -> LeagueRow:
+    """One row of the league table.
+
+    ``outcomes`` are the target's rows, read only for a checkpoint the summary lacks.
+    """
+    p90 = s.first_human_p90
+    return LeagueRow(
+        rank=rank,
+        row=group_row(s, industry),
+        index=fmt_index(s.index.value) if s.index.value is not None else "",
+        index_sort=sort_value(s.index.value),
+        rank_interval=fmt_rank_interval(interval) if s.index.value is not None else "",
+        shares=sec.checkpoint_shares(s, outcomes),
+        p90=fmt_quantile(p90),
+        p90_sort="" if p90.n == 0 else sort_value(math.inf if p90.value_s is None else p90.value_s),
+        human_rate_sort=_rate_sort(s.human_rate),
+        response_rate_sort=_rate_sort(s.response_rate),
+        first_response_sort=median_sort(s.first_response),
+        first_human_sort=median_sort(s.first_human),
+        business_sort=median_sort(s.first_human_business),
+    )
+
+
+def _has_checkpoints(s: GroupSummary) -> bool:
+    return all(s.within(t) is not None for t, _ in sec.CHECKPOINTS)
 
 
 def league_rows(
@@ -436,34 +529,12 @@ def league_rows(
     (bootstrap rank intervals by target key) fill the rank-interval column.
     """
     intervals = intervals or {}
-    ranked = sorted(targets, key=index_key)
-    groups = sec.group_outcomes(outcomes, "target")
-    out: list[LeagueRow] = []
-    previous: tuple[object, ...] | None = None
-    rank = 0
-    for position, s in enumerate(ranked, start=1):
-        key = index_key(s)[:5]
-        if key != previous:
-            rank, previous = position, key
-        p90 = s.first_human_p90
-        out.append(
-            LeagueRow(
-                rank=rank,
-                row=group_row(s, industries_of.get(s.key, "")),
-                index=fmt_index(s.index.value) if s.index.value is not None else "",
-                index_sort=sort_value(s.index.value),
-                rank_interval=fmt_rank_interval(intervals.get(s.key)) if s.index.value is not None else "",
-                shares=sec.checkpoint_shares(s, groups.get(s.key, [])),
-                p90=fmt_quantile(p90),
-                p90_sort="" if p90.n == 0 else sort_value(math.inf if p90.value_s is None else p90.value_s),
-                human_rate_sort=_rate_sort(s.human_rate),
-                response_rate_sort=_rate_sort(s.response_rate),
-                first_response_sort=median_sort(s.first_response),
-                first_human_sort=median_sort(s.first_human),
-                business_sort=median_sort(s.first_human_business),
-            )
-        )
-    return out
+    need_rows = not all(_has_checkpoints(s) for s in targets)
+    groups = sec.group_outcomes(outcomes, "target") if need_rows else {}
+    return [
+        league_row(rank, s, industries_of.get(s.key, ""), intervals.get(s.key), groups.get(s.key, []))
+        for rank, s in ranked_targets(targets)
+    ]
 
 
 def _headlines(overall: GroupSummary, overall_row: GroupRow, n_targets: int) -> list[Headline]:
@@ -477,7 +548,7 @@ def _headlines(overall: GroupSummary, overall_row: GroupRow, n_targets: int) -> 
         Headline(
             "Answered by a person",
             fmt_pct(overall.human_rate.value),
-            f"{overall.human_rate.k} of {overall.human_rate.n} sent · "
+            f"{overall.human_rate.k:,} of {overall.human_rate.n:,} sent · "
             f"95\u00a0% CI {fmt_rate_ci(overall.human_rate)}"
             if overall.human_rate.n
             else "nothing sent",
@@ -495,13 +566,13 @@ def _headlines(overall: GroupSummary, overall_row: GroupRow, n_targets: int) -> 
         ),
         Headline(
             "Inquiries sent",
-            f"{overall.sent}",
-            f"to {n_targets} {'company' if n_targets == 1 else 'companies'} · {overall.not_sent} not sent",
+            f"{overall.sent:,}",
+            f"to {n_targets:,} {'company' if n_targets == 1 else 'companies'} · {overall.not_sent:,} not sent",
         ),
         Headline(
             "No human reply by the limit",
-            f"{overall.censored}",
-            f"censored at the wait limit · {overall.bounced} bounced",
+            f"{overall.censored:,}",
+            f"censored at the wait limit · {overall.bounced:,} bounced",
         ),
     ]
 
@@ -511,8 +582,8 @@ def _lede(overall: GroupSummary, n_targets: int) -> str:
     if not overall.sent:
         return "No inquiry has been sent yet, so there is nothing to time."
     lede = (
-        f"Of {overall.sent} inquiries sent to {n_targets} "
-        f"{'company' if n_targets == 1 else 'companies'}, {overall.human_rate.k} "
+        f"Of {overall.sent:,} inquiries sent to {n_targets:,} "
+        f"{'company' if n_targets == 1 else 'companies'}, {overall.human_rate.k:,} "
         f"({fmt_pct(overall.human_rate.value)}) were answered by a person within the wait limit"
     )
     if fh.median_s is not None:
@@ -524,29 +595,104 @@ def _lede(overall: GroupSummary, n_targets: int) -> str:
     return lede
 
 
+def _clock_counts(table: OutcomeTable, evidence: Sequence[MessageRow]) -> tuple[Counter[str], Counter[str]]:
+    """How often each clock stamped a sent time (sent probes) and a received time (evidence, else outcomes)."""
+    rows = table.rows
+    sent_clocks = Counter(compress(map(attrgetter("sent_clock"), rows), table.cols.sent.tolist()))
+    sent = Counter({c: n for c, n in sent_clocks.items() if c})
+    if evidence:
+        return sent, Counter(m.clock for m in evidence)
+    pairs = Counter(
+        zip(
+            map(attrgetter("first_response_clock"), rows),
+            map(attrgetter("first_human_clock"), rows),
+            strict=True,
+        )
+    )
+    received: Counter[str] = Counter()
+    for (first, human), n in pairs.items():  # each probe counts a clock once, as a set of its two clocks
+        for clock in {first, human}:
+            if clock:
+                received[clock] += n
+    return sent, received
+
+
 def _clock_rows(
-    outcomes: Sequence[Outcome], evidence: Sequence[MessageRow]
+    outcomes: Sequence[Outcome] | OutcomeTable, evidence: Sequence[MessageRow]
 ) -> list[tuple[str, str, str, str]]:
     """The clock sources table: (clock, stamps, definition, how often it occurs in this report)."""
-    sent = Counter(o.sent_clock for o in outcomes if o.was_sent and o.sent_clock)
-    received = (
-        Counter(m.clock for m in evidence)
-        if evidence
-        else Counter(c for o in outcomes for c in {o.first_response_clock, o.first_human_clock} if c)
-    )
+    table = outcomes if isinstance(outcomes, OutcomeTable) else OutcomeTable(outcomes)
+    sent, received = _clock_counts(table, evidence)
     rows = []
     known = set()
     for clock, stamps, text in CLOCK_SOURCES:
         known.add(clock)
         count = sent.get(clock, 0) if stamps == "sent_at" else received.get(clock, 0)
-        rows.append((clock, stamps, text, str(count)))
+        rows.append((clock, stamps, text, f"{count:,}"))
     for clock, count in sorted({**received}.items()):
         if clock not in known:
-            rows.append((clock, "received_at", "not a documented clock source", str(count)))
+            rows.append((clock, "received_at", "not a documented clock source", f"{count:,}"))
     for clock, count in sorted(sent.items()):
         if clock not in known:
-            rows.append((clock, "sent_at", "not a documented clock source", str(count)))
+            rows.append((clock, "sent_at", "not a documented clock source", f"{count:,}"))
     return rows
+
+
+def rank_resamples(targets: int, largest: int) -> int:
+    """Bootstrap resamples for the rank intervals of ``targets`` targets whose largest has ``largest`` probes.
+
+    As many as :data:`~replybench.analysis.ranks.DEFAULT_RESAMPLES`, fewer when that would exceed
+    :data:`~replybench.report.limits.RANK_BOOTSTRAP_CELLS` (resamples × targets × largest); 0 (no intervals)
+    when fewer than :data:`~replybench.report.limits.RANK_MIN_RESAMPLES` fit.
+    """
+    cells = max(targets * largest, 1)
+    resamples = min(DEFAULT_RESAMPLES, RANK_BOOTSTRAP_CELLS // cells)
+    return resamples if resamples >= RANK_MIN_RESAMPLES else 0
+
+
+def _probe_selection(table: OutcomeTable) -> tuple[list[Outcome], int]:
+    """The probes of the evidence table in display order, and how many there are in all.
+
+    Every probe up to :data:`~replybench.report.limits.EVIDENCE_MAX_PROBES`; beyond, the most recently sent
+    (probes never sent by when they were due; those without either last).
+    """
+    rows = table.rows
+    if len(rows) <= EVIDENCE_MAX_PROBES:
+        return sorted(rows, key=_probe_sort_key), len(rows)
+    when = table.sent_epoch_s.copy()
+    for i in np.flatnonzero(np.isnan(when)).tolist():
+        due = rows[i].due_at
+        when[i] = as_utc(due).timestamp() if due is not None else -math.inf
+    chosen = np.argpartition(-when, EVIDENCE_MAX_PROBES - 1)[:EVIDENCE_MAX_PROBES]
+    return sorted((rows[i] for i in chosen.tolist()), key=_probe_sort_key), len(rows)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the reports show, computed once from the outcomes and shared by the HTML and Markdown.
+
+    ``context`` holds the display values (:func:`report_context`); the rest is what the charts draw: the
+    outcomes ``table`` (read once), the overall and per-channel Kaplan–Meier curves, every target in league
+    order with its rank (``ranked``), the rank intervals, each target's industry, and the targets the
+    per-target charts show (``chart_league``, capped by :data:`~replybench.report.limits.CHART_MAX_TARGETS`).
+    """
+
+    context: dict[str, Any]
+    table: OutcomeTable
+    overall_human: SurvivalCurve
+    overall_any: SurvivalCurve
+    channel_curves: list[sec.Curves]
+    ranked: list[tuple[int, GroupSummary]]
+    intervals: Mapping[str, RankInterval]
+    industries_of: Mapping[str, str]
+    chart_league: Capped[LeagueRow]
+
+
+def _gap_text(cap: Capped[LeagueRow]) -> str:
+    if not cap.capped:
+        return ""
+    first, last = cap.head + 1, cap.total - cap.tail
+    return f"{cap.hidden:,} targets in league places {first:,}–{last:,} are not shown here."
 
 
 def report_context(
@@ -563,108 +709,263 @@ def report_context(
     ``probes`` (:class:`ProbeRow` list), ``messages`` (:class:`~replybench.report.sections.MessageView` list),
     ``has_evidence``, ``headlines``, ``lede``, ``definitions``, ``clock_sources``, ``sample`` (label, value,
     indented), ``wait_limits`` (suite/duration pairs), ``business_note``.
+
+    Large studies are shown in part (:mod:`replybench.report.limits`): ``league``, ``targets`` and ``split``
+    hold the targets shown, ``league_head`` of them before a gap of ``league_hidden`` targets described by
+    ``league_gap`` (empty when nothing is left out); ``chart_league`` / ``chart_head`` / ``chart_hidden`` /
+    ``chart_gap`` likewise for the per-target charts; ``target_count`` counts every target.
+    ``league_note``, ``chart_note``, ``strip_note``, ``bounce_note``, ``probes_note`` and ``messages_note``
+    are the visible notes of capped lists (empty when not capped), ``scale_notes`` lists them all for the
+    Methods section, ``targets_csv`` names the per-target file written beside the reports.
     """
-    overall = summarize(outcomes, by="overall")[0]
+    return build_report(outcomes, meta, evidence).context
+
+
+def build_report(
+    outcomes: Sequence[Outcome], meta: ReportMeta, evidence: Sequence[MessageRow] = ()
+) -> ReportData:
+    """Compute everything both reports show, reading the outcomes once (see :func:`report_context`)."""
+    table = OutcomeTable(outcomes)
+    cols = table.cols
+
+    curves: dict[tuple[str, str, str], SurvivalCurve] = {}
+
+    def keep_curves(by: GroupBy, measure: Measure, km: GroupedKM) -> None:
+        """Read the overall and per-channel curves off the estimates while they exist."""
+        if by in ("overall", "channel") and measure in ("first_human", "first_response"):
+            keys = table.group(by)[0] or ["overall"]
+            for g, key in enumerate(keys[: km.n_groups]):
+                curves[(by, key, measure)] = sec.curve_of(km, g)
+
+    summaries = summarize_groupings(table, ["overall", "target", "industry", "channel"], on_km=keep_curves)
+    overall = summaries["overall"][0]
+    target_summaries = summaries["target"]
+    keys, _, target_codes = table.group("target")
     industries_of: dict[str, str] = {}
-    for o in outcomes:
-        industries_of.setdefault(o.target_id, o.industry)
-    target_summaries = summarize(outcomes, by="target")
+    if table.n:
+        firsts = np.unique(target_codes, return_index=True)[1]
+        industries_of = {keys[c]: table.rows[int(i)].industry for c, i in enumerate(firsts.tolist())}
+    n_targets = len(target_summaries)
+
     intervals: dict[str, RankInterval] = {}
-    if any(t.index.value is not None for t in target_summaries):
-        table = bootstrap_ranks(outcomes, by="target", metric="index", seed=0)
-        intervals = {r.key: r for r in table.rows}
-    league = league_rows(target_summaries, industries_of, outcomes, intervals)
-    industries = summarize(outcomes, by="industry")
-    channels = sec.channel_summaries(outcomes)
+    ranked_n = sum(1 for t in target_summaries if t.index.value is not None)
+    largest = int(np.bincount(target_codes[table.timing("first_human").usable]).max(initial=0))
+    resamples = rank_resamples(ranked_n, largest) if ranked_n else 0
+    if resamples:
+        ranks = bootstrap_ranks_table(table, by="target", metric="index", seed=0, resamples=resamples)
+        intervals = {r.key: r for r in ranks.rows}
+    ranked = ranked_targets(target_summaries)
+    shown = ends(ranked, TABLE_MAX_ROWS, TABLE_EDGE_ROWS)
+    league_cap = Capped(
+        tuple(
+            league_row(rank, s, industries_of.get(s.key, ""), intervals.get(s.key)) for rank, s in shown.items
+        ),
+        shown.total,
+        shown.head,
+    )
+    league = list(league_cap.items)
+    chart_cap = ends(league, CHART_MAX_TARGETS, CHART_EDGE_TARGETS)
+    if league_cap.capped:  # the league shows both ends: take the charts' ends from them
+        head = list(league[: league_cap.head])
+        tail = list(league[league_cap.head :])
+        chart_cap = Capped(
+            (*head[:CHART_EDGE_TARGETS], *tail[-CHART_EDGE_TARGETS:]),
+            n_targets,
+            min(CHART_EDGE_TARGETS, len(head)),
+        )
+
+    industries = summaries["industry"]
+    channels = summaries["channel"]
+    del summaries
     ordered = [r.row.summary for r in league]
-    n_targets = len(league)
     overall_row = group_row(overall, "")
-    not_sent = Counter(o.state for o in outcomes if not o.was_sent)
-    channel_groups = sec.group_outcomes(outcomes, "channel")
+    not_sent = Counter(table.rows[i].state for i in np.flatnonzero(~cols.sent).tolist())
     horizon = max(meta.wait_limits.values(), default=None)
-    split, split_overall = sec.ack_split(outcomes, ordered)
+    split, split_overall = sec.ack_split_of(table, ordered)
     bounced_sent = overall.bounce_rate if overall.bounce_rate.n else wilson(overall.bounced, overall.sent)
-    probes = sorted(outcomes, key=_probe_sort_key)
+
+    bounced_all = sec.bounced_targets(table, [s for _, s in ranked])
+    bounce_note = ""
+    if len(bounced_all) > BOUNCE_MAX_ROWS:
+        position = {s.key: i for i, s in enumerate(bounced_all)}
+        most = sorted(bounced_all, key=lambda s: (-s.bounced, position[s.key]))[:BOUNCE_TOP_ROWS]
+        bounce_note = (
+            f"Showing the {len(most):,} targets with the most bounced inquiries of "
+            f"{count(len(bounced_all), 'target')} with any bounce."
+        )
+        bounced_all = most
+    bounces = sec.bounce_rows_of(table, bounced_all, evidence)
+
+    probes, probe_total = _probe_selection(table)
+    probes_note = ""
+    if len(probes) < probe_total:
+        probes_note = (
+            f"Showing the {len(probes):,} most recently sent of {count(probe_total, 'probe')} (sorted by target, "
+            "then time); every probe is in `replybench export`."
+        )
     counts = sec.messages_per_probe(evidence)
-    messages = sec.message_views(evidence, probes)
+    shown_ids = {o.probe_id for o in probes}
+    shown_evidence = [m for m in evidence if m.probe_id in shown_ids] if probes_note else list(evidence)
+    messages = sec.message_views(shown_evidence, probes)
+    messages_note = ""
+    if len(messages) > EVIDENCE_MAX_MESSAGES or len(shown_evidence) < len(evidence):
+        messages = messages[:EVIDENCE_MAX_MESSAGES]
+        messages_note = (
+            f"Showing {count(len(messages), 'message')} of the probes above, of "
+            f"{len(evidence):,} matched messages."
+        )
     late = sum(1 for m in evidence if m.after_horizon)
-    has_index = any(r.index for r in league)
+    has_index = any(s.index.value is not None for s in target_summaries)
     horizons = [s.index.horizon_s for s in target_summaries if s.index.horizon_s is not None]
     index_horizon = _dur(horizons[0]) if horizons else "the wait limit"
 
+    league_note = ends_note(league_cap, "target")
+    chart_note = ends_note(chart_cap, "target")
+    scale_notes: list[tuple[str, str]] = []
+    if league_note:
+        scale_notes.append(("Per-target tables", league_note))
+    if chart_note:
+        scale_notes.append(("Per-target charts", chart_note))
+    if bounce_note:
+        scale_notes.append(("Bounces", bounce_note))
+    if probes_note:
+        scale_notes.append(("Evidence", probes_note))
+    if messages_note:
+        scale_notes.append(("Messages", messages_note))
+    rank_method = ""
+    if has_index:
+        if resamples and any(r.rank_interval for r in league):
+            rank_method = RANK_INTERVALS.format(resamples=resamples)
+            if resamples < DEFAULT_RESAMPLES:
+                reduced = RANK_RESAMPLES_REDUCED.format(
+                    resamples=resamples, default=DEFAULT_RESAMPLES, targets=ranked_n
+                )
+                rank_method += " " + reduced
+                scale_notes.append(("Rank intervals", reduced))
+        elif not resamples:
+            rank_method = RANK_INTERVALS_OMITTED.format(targets=ranked_n, largest=largest)
+            scale_notes.append(("Rank intervals", rank_method))
+    if scale_notes:
+        scale_notes.append(
+            (
+                "Full data",
+                f"Every statistic in this report uses the whole table ({count(overall.planned, 'probe')}); only "
+                f"the lists named here are shortened. Every target's numbers, in league order, are in "
+                f"`{TARGETS_CSV}` beside this report; every probe is in `replybench export`.",
+            )
+        )
+
     sample = [
-        ("Probes planned", str(overall.planned), False),
-        ("Sent (enter timing and rates)", str(overall.sent), False),
-        ("Not sent (excluded, counted here)", str(overall.not_sent), False),
-        *((state, str(count), True) for state, count in sorted(not_sent.items())),
-        ("Targets", str(n_targets), False),
-        ("Industries", str(len(industries)), False),
-        ("Channels", str(len(channels)), False),
-        *((f"sent by {c.label}", str(c.sent), True) for c in channels),
-        ("Any reply observed", str(overall.first_response.events), False),
-        ("Human reply observed", str(overall.first_human.events), False),
-        ("Censored at the horizon (no human reply)", str(overall.censored), False),
-        ("Bounced", str(overall.bounced), False),
-        ("Automatically acknowledged", str(overall.auto_acked), False),
+        ("Probes planned", f"{overall.planned:,}", False),
+        ("Sent (enter timing and rates)", f"{overall.sent:,}", False),
+        ("Not sent (excluded, counted here)", f"{overall.not_sent:,}", False),
+        *((state, f"{n:,}", True) for state, n in sorted(not_sent.items())),
+        ("Targets", f"{n_targets:,}", False),
+        ("Industries", f"{len(industries):,}", False),
+        ("Channels", f"{len(channels):,}", False),
+        *((f"sent by {c.label}", f"{c.sent:,}", True) for c in channels),
+        ("Any reply observed", f"{overall.first_response.events:,}", False),
+        ("Human reply observed", f"{overall.first_human.events:,}", False),
+        ("Censored at the horizon (no human reply)", f"{overall.censored:,}", False),
+        ("Bounced", f"{overall.bounced:,}", False),
+        ("Automatically acknowledged", f"{overall.auto_acked:,}", False),
     ]
     if evidence:
-        sample.append(("Messages matched to probes", str(len(evidence)), False))
-        sample.append(("arrived after the limit (not counted)", str(late), True))
+        sample.append(("Messages matched to probes", f"{len(evidence):,}", False))
+        sample.append(("arrived after the limit (not counted)", f"{late:,}", True))
 
     business_note = ""
     if overall.business_unknown:
         business_note = (
-            f"Business-time medians leave out {overall.business_unknown} sent "
+            f"Business-time medians leave out {overall.business_unknown:,} sent "
             f"{'probe' if overall.business_unknown == 1 else 'probes'} whose business time was unknown "
             "(a censored probe needs the business time elapsed at its horizon). Leaving censored probes out "
             "makes a median optimistic, so such medians are marked “≥”: the true value is at least that."
         )
 
-    return {
+    context: dict[str, Any] = {
         "meta": meta,
         "version": __version__,
         "generated_at": fmt_time(meta.generated_at).rsplit(".", 1)[0] + " UTC",
         "overall": overall_row,
         "targets": [r.row for r in league],
+        "target_count": n_targets,
         "league": league,
+        "league_head": league_cap.head,
+        "league_gap": _gap_text(league_cap),
+        "league_hidden": league_cap.hidden,
+        "league_note": league_note,
+        "chart_league": list(chart_cap.items),
+        "chart_head": chart_cap.head,
+        "chart_gap": _gap_text(chart_cap),
+        "chart_hidden": chart_cap.hidden,
+        "chart_note": chart_note,
+        "strip_note": "",
         "ranking": RANKED_BY_INDEX.format(horizon=index_horizon) if has_index else INDEX_PENDING,
         "index_formula": INDEX_FORMULA,
         "index_horizon": index_horizon,
         "overall_index": fmt_index(overall.index.value) if has_index else "",
         "has_index": has_index,
         "has_rank_intervals": any(r.rank_interval for r in league),
-        "rank_method": RANK_INTERVALS.format(resamples=DEFAULT_RESAMPLES),
+        "rank_method": rank_method,
         "industries": [group_row(s, s.label) for s in industries],
         "channels": [group_row(s, "") for s in channels],
-        "channel_shares": [sec.checkpoint_shares(c, channel_groups.get(c.key, [])) for c in channels],
-        "overall_shares": sec.checkpoint_shares(overall, outcomes),
+        "channel_shares": [sec.checkpoint_shares(c) for c in channels],
+        "overall_shares": sec.checkpoint_shares(overall, () if _has_checkpoints(overall) else table.rows),
         "overall_p90": fmt_quantile(overall.first_human_p90),
         "checkpoints": [label for _, label in sec.CHECKPOINTS],
-        "buckets": sec.buckets(outcomes, horizon),
-        "heatmap": sec.heatmap(outcomes),
+        "buckets": sec.buckets_of(cols, horizon),
+        "heatmap": sec.heatmap_of(table),
         "weekdays": sec.WEEKDAYS,
         "split": split,
         "split_overall": split_overall,
         "split_categories": sec.SPLIT_CATEGORIES,
-        "bounces": sec.bounce_rows(outcomes, ordered, evidence),
+        "bounces": bounces,
+        "bounce_note": bounce_note,
         "bounce_overall": (
-            f"{overall.bounced} of {overall.sent} sent inquiries bounced ({fmt_pct(bounced_sent.value)}"
+            f"{overall.bounced:,} of {overall.sent:,} sent inquiries bounced ({fmt_pct(bounced_sent.value)}"
             + (f", 95\u00a0% CI {fmt_rate_ci(bounced_sent)}" if bounced_sent.n else "")
             + ")."
             if overall.sent
             else "No inquiry was sent."
         ),
         "probes": [_probe_row(o, counts.get(o.probe_id, 0)) for o in probes],
+        "probes_note": probes_note,
         "messages": messages,
+        "messages_note": messages_note,
         "has_evidence": bool(evidence),
         "headlines": _headlines(overall, overall_row, n_targets),
         "lede": _lede(overall, n_targets),
         "definitions": DEFINITIONS,
-        "clock_sources": _clock_rows(outcomes, evidence),
+        "clock_sources": _clock_rows(table, evidence),
         "sample": sample,
         "wait_limits": [(suite, _dur(s)) for suite, s in sorted(meta.wait_limits.items())],
         "business_note": business_note,
+        "scale_notes": scale_notes,
+        "targets_csv": TARGETS_CSV,
     }
+    empty = SurvivalCurve((), (), (), (), (), 0, 0)
+    channel_curves = [
+        sec.Curves(
+            c.key,
+            c.label,
+            curves.get(("channel", c.key, "first_human"), empty),
+            curves.get(("channel", c.key, "first_response"), empty),
+            c,
+        )
+        for c in channels
+    ]
+    return ReportData(
+        context=context,
+        table=table,
+        overall_human=curves.get(("overall", "overall", "first_human"), empty),
+        overall_any=curves.get(("overall", "overall", "first_response"), empty),
+        channel_curves=channel_curves,
+        ranked=ranked,
+        intervals=intervals,
+        industries_of=industries_of,
+        chart_league=chart_cap,
+    )
 
 
 # --------------------------------------------------------------------------------------------- environment
@@ -695,6 +996,7 @@ def template_env(overrides: Path | None) -> jinja2.Environment:
     env.filters["iso"] = iso_ms
     env.filters["md"] = md_escape
     env.filters["code"] = inline_code_html
+    env.filters["num"] = fmt_count
     return env
 
 
@@ -711,12 +1013,17 @@ def write_reports(
     ``evidence`` the messages matched to the probes (:func:`replybench.analysis.evidence.build_evidence`),
     shown in the per-probe evidence and used to describe bounces.
     """
+    from replybench.report.export import write_targets
     from replybench.report.html import render_html
     from replybench.report.markdown import render_markdown
 
     env = template_env(overrides)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = ReportPaths(html=out_dir / "report.html", markdown=out_dir / "report.md")
-    paths.html.write_text(render_html(outcomes, meta, env, evidence), encoding="utf-8")
-    paths.markdown.write_text(render_markdown(outcomes, meta, env, evidence), encoding="utf-8")
+    targets = out_dir / TARGETS_CSV
+    paths = ReportPaths(html=out_dir / "report.html", markdown=out_dir / "report.md", targets=targets)
+    data = build_report(outcomes, meta, evidence)
+    paths.html.write_text(render_html(outcomes, meta, env, evidence, data=data), encoding="utf-8")
+    paths.markdown.write_text(render_markdown(outcomes, meta, env, evidence, data=data), encoding="utf-8")
+    with targets.open("w", encoding="utf-8", newline="") as fh:
+        write_targets(data.ranked, data.industries_of, data.intervals, fh)
     return paths

@@ -14,8 +14,19 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
+from replybench.analysis.columns import (
+    BoolArray,
+    CodeArray,
+    FloatArray,
+    IntArray,
+    OutcomeColumns,
+    OutcomeTable,
+)
 from replybench.analysis.evidence import MessageRow
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.summary import (
@@ -23,12 +34,14 @@ from replybench.analysis.summary import (
     SurvivalCurve,
     TimeEstimate,
     km_curve,
-    km_median,
+    median_estimates,
     summarize,
     timing_data,
     wilson,
 )
+from replybench.analysis.survival import GroupedKM
 from replybench.models import MessageClass
+from replybench.report.limits import CURVE_MAX_POINTS, CURVE_STEPS_PER_LN
 from replybench.timefmt import format_duration, iso_ms
 
 NBSP = "\u00a0"
@@ -162,6 +175,42 @@ def any_curve(outcomes: Sequence[Outcome]) -> SurvivalCurve:
     return km_curve(*timing_data(outcomes, "first_response")[:2])
 
 
+def _last_in_bucket(times: FloatArray) -> BoolArray:
+    """Rows to keep when thinning a curve: the last of each log-time bucket, and the first row."""
+    bucket = np.floor(np.log(np.maximum(times, 1e-3)) * CURVE_STEPS_PER_LN)
+    keep = np.ones(times.size, dtype=bool)
+    keep[:-1] = bucket[:-1] != bucket[1:]
+    keep[0] = True
+    return keep
+
+
+def curve_of(km: GroupedKM, group: int) -> SurvivalCurve:
+    """The Kaplan–Meier curve of one group of a :class:`GroupedKM`, as :func:`km_curve` gives it.
+
+    A curve with more than :data:`~replybench.report.limits.CURVE_MAX_POINTS` steps is thinned to
+    :data:`~replybench.report.limits.CURVE_STEPS_PER_LN` steps per factor e of time (the last step in each
+    such bucket, and the first), far finer than a chart can show; censoring times likewise.
+    """
+    a, b = int(km.start[group]), int(km.stop[group])
+    times = km.times[a:b]
+    survival, low, high = km.survival[a:b], km.band_low[a:b], km.band_high[a:b]
+    censored = times[km.count[a:b] > km.events[a:b]]
+    if times.size > CURVE_MAX_POINTS:
+        keep = _last_in_bucket(times)
+        times, survival, low, high = times[keep], survival[keep], low[keep], high[keep]
+    if censored.size > CURVE_MAX_POINTS:
+        censored = censored[_last_in_bucket(censored)]
+    return SurvivalCurve(
+        times=tuple(times.tolist()),
+        survival=tuple(survival.tolist()),
+        low=tuple(low.tolist()),
+        high=tuple(high.tolist()),
+        censored_times=tuple(censored.tolist()),
+        n=int(km.n[group]),
+        events=int(km.n_events[group]),
+    )
+
+
 # --------------------------------------------------------------------------------------------- groups
 
 
@@ -214,23 +263,27 @@ def buckets(outcomes: Sequence[Outcome], horizon: float | None) -> list[Bucket]:
     Buckets that start at or after the wait limit are left out; a last bucket counts the sent probes with no
     such reply by their horizon (any reply, human reply), flagged ``censored``.
     """
-    sent = [o for o in outcomes if o.was_sent]
+    return buckets_of(OutcomeColumns.from_outcomes(outcomes), horizon)
+
+
+def buckets_of(cols: OutcomeColumns, horizon: float | None) -> list[Bucket]:
+    """:func:`buckets` of an outcomes table's columns."""
+    any_s = cols.response_s[cols.sent]
+    human_s = cols.human_s[cols.sent]
     out: list[Bucket] = []
     lower = 0.0
     for upper, label in BUCKETS:
         if horizon is not None and lower >= horizon:
             break
-        any_n = sum(1 for o in sent if o.response_s is not None and lower <= o.response_s < upper)
-        human_n = sum(
-            1 for o in sent if o.human_response_s is not None and lower <= o.human_response_s < upper
-        )
+        any_n = int(np.count_nonzero((any_s >= lower) & (any_s < upper)))  # NaN compares False
+        human_n = int(np.count_nonzero((human_s >= lower) & (human_s < upper)))
         out.append(Bucket(label, any_n, human_n))
         lower = upper
     out.append(
         Bucket(
             "no reply by the limit",
-            sum(1 for o in sent if o.response_s is None),
-            sum(1 for o in sent if o.human_response_s is None),
+            int(np.count_nonzero(np.isnan(any_s))),
+            int(np.count_nonzero(np.isnan(human_s))),
             censored=True,
         )
     )
@@ -266,6 +319,26 @@ def strip_points(outcomes: Sequence[Outcome]) -> list[StripPoint]:
                 what = "bounced; " if o.bounced else ""
                 points.append(StripPoint(at, kind, f"{what}no human reply within {format_duration(at)}"))
     return points
+
+
+def strip_sample(outcomes: Sequence[Outcome], limit: int) -> list[Outcome]:
+    """At most ``limit`` of one target's sent probes for its strip: all of them, or a systematic sample.
+
+    The sample takes every k-th probe in the order of its mark's time (the human reply, else the censoring
+    time), evenly spaced from the first to the last, so the marks keep the shape of the distribution. The
+    same probes give the same sample.
+    """
+    sent = [o for o in outcomes if o.was_sent]
+    if len(sent) <= limit:
+        return sent
+
+    def when(o: Outcome) -> tuple[float, str]:
+        t = o.human_response_s if o.human_response_s is not None else o.observed_for_s()
+        return (math.inf if t is None else t, o.probe_id)
+
+    ordered = sorted(sent, key=when)
+    picks = np.unique(np.round(np.linspace(0, len(ordered) - 1, limit)).astype(np.int64))
+    return [ordered[i] for i in picks.tolist()]
 
 
 # --------------------------------------------------------------------------------------------- heatmap
@@ -335,8 +408,39 @@ def _zone(name: str | None) -> tzinfo | None:
         return None
 
 
-def _estimate(rows: Sequence[Outcome]) -> TimeEstimate:
-    return km_median(*timing_data(rows, "first_human")[:2])
+_QUARTER = 900.0  # UTC offsets change on quarter hours
+_CHUNK = 1 << 17  # rows converted at a time (bounds the scratch memory)
+
+
+def _local_day_hour(epoch: FloatArray, zone: tzinfo) -> CodeArray:
+    """Weekday × 24 + hour in ``zone`` (Monday 0) of POSIX times, as ``datetime.astimezone`` gives them.
+
+    The zone's UTC offset is looked up once per quarter hour that occurs (transitions fall on quarter
+    hours); a quarter hour whose offset changes inside it is converted time by time.
+    """
+    out = np.empty(epoch.size, dtype=np.int16)
+    offsets: dict[float, tuple[float, float]] = {}
+
+    def offset(t: float) -> float:
+        delta = datetime.fromtimestamp(t, zone).utcoffset()
+        return 0.0 if delta is None else delta.total_seconds()
+
+    for lo in range(0, epoch.size, _CHUNK):
+        e = epoch[lo : lo + _CHUNK]
+        quarter = np.floor(e / _QUARTER)
+        starts, inverse = np.unique(quarter, return_inverse=True)
+        for q in starts.tolist():
+            if q not in offsets:
+                offsets[q] = (offset(q * _QUARTER), offset(q * _QUARTER + _QUARTER - 0.001))
+        pairs = np.array([offsets[q] for q in starts.tolist()]).reshape(-1, 2)
+        local = e + pairs[:, 0][inverse]
+        for i in np.flatnonzero((pairs[:, 0] != pairs[:, 1])[inverse]).tolist():
+            local[i] = e[i] + offset(float(e[i]))
+        days = np.floor(local / 86400.0)
+        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
+        hour = np.floor((local - days * 86400.0) / 3600.0)
+        out[lo : lo + e.size] = (weekday * 24 + hour).astype(np.int16)
+    return out
 
 
 def heatmap(outcomes: Sequence[Outcome]) -> Heatmap:
@@ -345,26 +449,43 @@ def heatmap(outcomes: Sequence[Outcome]) -> Heatmap:
     Sending times are read in the target's own time zone (``Outcome.timezone``); censored probes are part of
     every estimate, so a cell's median may be "not reached".
     """
-    cells: dict[tuple[int, int], list[Outcome]] = {}
+    return heatmap_of(OutcomeTable(outcomes))
+
+
+def heatmap_of(table: OutcomeTable) -> Heatmap:
+    """:func:`heatmap` of an outcomes table read once (the medians of every cell in one pass)."""
+    epoch = table.sent_epoch_s
+    index: dict[str | None, int] = {}
+    zone_of = np.fromiter(
+        (index.setdefault(z, len(index)) for z in map(attrgetter("timezone"), table.rows)),
+        dtype=np.int32,
+        count=table.n,
+    )
+    names = list(index)
+    rows = np.flatnonzero(~np.isnan(epoch))
+    rows = rows[np.argsort(zone_of[rows], kind="stable")]
+    cell = np.full(table.n, -1, dtype=np.int16)  # weekday × 24 + hour in local time; -1: not sent
     fallback = 0
-    sent = [o for o in outcomes if o.was_sent and o.sent_at is not None]
-    for o in sent:
-        assert o.sent_at is not None
-        zone = _zone(o.timezone)
-        if zone is None:
-            fallback += 1
-        local = o.sent_at.astimezone(zone or UTC)
-        cells.setdefault((local.weekday(), local.hour), []).append(o)
-    rows = tuple(tuple(HeatCell(d, h, _estimate(cells.get((d, h), []))) for h in range(24)) for d in range(7))
-    by_day = tuple(
-        HeatCell(d, None, _estimate([o for (dd, _), os in cells.items() if dd == d for o in os]))
-        for d in range(7)
-    )
-    by_hour = tuple(
-        HeatCell(-1, h, _estimate([o for (_, hh), os in cells.items() if hh == h for o in os]))
-        for h in range(24)
-    )
-    return Heatmap(rows, by_day, by_hour, HeatCell(-1, None, _estimate(sent)), fallback)
+    if rows.size:
+        for members in np.split(rows, np.flatnonzero(np.diff(zone_of[rows])) + 1):
+            zone = _zone(names[int(zone_of[members[0]])])
+            if zone is None:
+                fallback += int(members.size)
+            cell[members] = _local_day_hour(epoch[members], zone or UTC)
+    del rows, zone_of
+
+    def medians(codes: CodeArray, n_groups: int) -> list[TimeEstimate]:
+        return median_estimates(table.km("first_human", codes, n_groups))
+
+    sent = cell >= 0
+    cells = medians(cell, 7 * 24)
+    days = medians(np.where(sent, cell // 24, -1).astype(np.int16), 7)
+    hours = medians(np.where(sent, cell % 24, -1).astype(np.int16), 24)
+    (everything,) = medians(np.where(sent, 0, -1).astype(np.int16), 1)
+    grid = tuple(tuple(HeatCell(d, h, cells[d * 24 + h]) for h in range(24)) for d in range(7))
+    by_day = tuple(HeatCell(d, None, days[d]) for d in range(7))
+    by_hour = tuple(HeatCell(-1, h, hours[h]) for h in range(24))
+    return Heatmap(grid, by_day, by_hour, HeatCell(-1, None, everything), fallback)
 
 
 # --------------------------------------------------------------------------------------------- ack split
@@ -407,18 +528,39 @@ class SplitRow:
         return self.counts[i] / self.sent if self.sent else 0.0
 
 
+def split_categories(cols: OutcomeColumns) -> IntArray:
+    """Each row's :data:`SPLIT_CATEGORIES` index as :func:`split_category` decides it; -1 when not sent."""
+    resp, human = cols.response_s, cols.human_s
+    answered = ~np.isnan(human)
+    automatic = cols.auto_acked | (~np.isnan(resp) & (~answered | (resp < human)))
+    category = np.where(answered, np.where(automatic, 1, 0), np.where(automatic, 2, 3))
+    return np.where(cols.sent, category, -1).astype(np.int64)
+
+
 def ack_split(outcomes: Sequence[Outcome], order: Sequence[GroupSummary]) -> tuple[list[SplitRow], SplitRow]:
     """Per target (in ``order``) and overall: sent probes by acknowledgement/human category."""
-    groups = group_outcomes(outcomes, "target")
-    keys = [k for k, _ in SPLIT_CATEGORIES]
+    return ack_split_of(OutcomeTable(outcomes), order)
 
-    def row(key: str, label: str, rows: Sequence[Outcome]) -> SplitRow:
-        cats = [split_category(o) for o in rows if o.was_sent]
-        return SplitRow(key, label, len(cats), tuple(cats.count(k) for k in keys))
 
+def ack_split_of(table: OutcomeTable, order: Sequence[GroupSummary]) -> tuple[list[SplitRow], SplitRow]:
+    """:func:`ack_split` of an outcomes table read once."""
+    keys, _, codes = table.group("target")
+    k = len(SPLIT_CATEGORIES)
+    category = split_categories(table.cols)
+    sent = category >= 0
+    counts = np.bincount(codes[sent] * k + category[sent], minlength=len(keys) * k).reshape(len(keys), k)
+    position = {key: i for i, key in enumerate(keys)}
+
+    def row(key: str, label: str, values: Sequence[int]) -> SplitRow:
+        return SplitRow(key, label, int(sum(values)), tuple(int(v) for v in values))
+
+    empty = [0] * k
     return (
-        [row(s.key, s.label, groups.get(s.key, [])) for s in order],
-        row("overall", "All targets", outcomes),
+        [
+            row(s.key, s.label, counts[position[s.key]].tolist() if s.key in position else empty)
+            for s in order
+        ],
+        row("overall", "All targets", counts.sum(axis=0).tolist() if len(keys) else empty),
     )
 
 
@@ -451,24 +593,49 @@ def bounce_rows(
     outcomes: Sequence[Outcome], order: Sequence[GroupSummary], evidence: Sequence[MessageRow]
 ) -> list[BounceRow]:
     """Targets (in ``order``) with at least one bounced probe; ``detail`` from the first bounce message."""
-    groups = group_outcomes(outcomes, "target")
+    return bounce_rows_of(OutcomeTable(outcomes), order, evidence)
+
+
+def bounced_targets(table: OutcomeTable, order: Sequence[GroupSummary]) -> list[GroupSummary]:
+    """The targets of ``order`` (in that order) with at least one bounced sent probe."""
+    keys, _, codes = table.group("target")
+    cols = table.cols
+    bounced = np.bincount(codes[cols.sent & cols.bounced], minlength=len(keys))
+    has = {keys[i] for i in np.flatnonzero(bounced).tolist()}
+    return [s for s in order if s.key in has]
+
+
+def bounce_rows_of(
+    table: OutcomeTable, order: Sequence[GroupSummary], evidence: Sequence[MessageRow]
+) -> list[BounceRow]:
+    """:func:`bounce_rows` of an outcomes table read once; only the targets in ``order`` are read row by row."""
+    keys, _, codes = table.group("target")
+    cols = table.cols
+    wanted = {s.key for s in order}
+    sent_n = np.bincount(codes[cols.sent], minlength=len(keys)).tolist()
+    bounced_rows: dict[str, list[Outcome]] = {}
+    for i in np.flatnonzero(cols.sent & cols.bounced).tolist():
+        key = keys[int(codes[i])]
+        if key in wanted:
+            bounced_rows.setdefault(key, []).append(table.rows[i])
+    position = {key: i for i, key in enumerate(keys)}
     first_bounce: dict[str, MessageRow] = {}
     for m in evidence:
         if m.cls == MessageClass.BOUNCE.value:
             first_bounce.setdefault(m.probe_id, m)
     out = []
     for s in order:
-        rows = [o for o in groups.get(s.key, []) if o.was_sent]
-        bounced = [o for o in rows if o.bounced]
+        bounced = bounced_rows.get(s.key, [])
         if not bounced:
             continue
-        rate = s.bounce_rate if s.bounce_rate.n else wilson(len(bounced), len(rows))
+        sent = sent_n[position[s.key]]
+        rate = s.bounce_rate if s.bounce_rate.n else wilson(len(bounced), sent)
         detail = next((first_bounce[o.probe_id] for o in bounced if o.probe_id in first_bounce), None)
         out.append(
             BounceRow(
                 key=s.key,
                 label=s.label,
-                sent=len(rows),
+                sent=sent,
                 bounced=len(bounced),
                 rate=fmt_share(rate.value),
                 rate_ci=_pct_range(rate.low, rate.high),
