@@ -265,6 +265,8 @@ def report(
             raise ReplybenchError("no runs yet: start one with `replybench run SUITE`")
     paths = operations.write_report(ws, run_ids, output)
     console.print(f"HTML report: [bold]{paths.html}[/]\nMarkdown report: {paths.markdown}")
+    if paths.targets is not None:
+        console.print(f"Every target (CSV): {paths.targets}")
 
 
 @app.command()
@@ -289,6 +291,8 @@ def demo(
     paths = operations.write_report(ws, [run_id])
     console.print(f"Finished in {time.monotonic() - started:.0f} s.")
     console.print(f"HTML report: [bold]{paths.html}[/]\nMarkdown report: {paths.markdown}")
+    if paths.targets is not None:
+        console.print(f"Every target (CSV): {paths.targets}")
 
 
 @app.command()
