@@ -21,7 +21,7 @@ def rows() -> list:
     return synthetic_outcomes(3000, targets=40, channels=3, seed=7)
 
 
-def _same_km(a: GroupedKM, b: GroupedKM) -> None:
+def assert_same_km(a: GroupedKM, b: GroupedKM) -> None:
     for name in KM_ARRAYS:
         assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
 
@@ -33,7 +33,7 @@ def test_table_estimates_equal_a_plain_grouped_km(rows: list, by: str, measure: 
     keys, _, codes = table.group(by)  # type: ignore[arg-type]
     durations, observed, usable = OutcomeColumns.from_outcomes(rows).timing(measure)  # type: ignore[arg-type]
     plain = GroupedKM(codes[usable].astype(np.int64), durations[usable], observed[usable], len(keys))
-    _same_km(table.km(measure, codes, len(keys)), plain)  # type: ignore[arg-type]
+    assert_same_km(table.km(measure, codes, len(keys)), plain)  # type: ignore[arg-type]
 
 
 def test_table_estimates_of_some_rows_equal_those_of_the_subset(rows: list) -> None:
@@ -45,7 +45,7 @@ def test_table_estimates_of_some_rows_equal_those_of_the_subset(rows: list) -> N
     sub_codes = np.array([{keys[3]: 0, keys[17]: 1, keys[29]: 2}[o.target_id] for o in sub])
     durations, observed, usable = OutcomeColumns.from_outcomes(sub).timing("first_human")
     plain = GroupedKM(sub_codes[usable], durations[usable], observed[usable], 3)
-    _same_km(table.km("first_human", picked[codes], 3), plain)
+    assert_same_km(table.km("first_human", picked[codes], 3), plain)
 
 
 def test_several_groupings_at_once_equal_one_call_each(rows: list) -> None:
