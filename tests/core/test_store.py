@@ -14,35 +14,14 @@ from replybench.errors import StoreError
 from replybench.models import ProbeState
 from replybench.store import ProbeRecord, RunRecord, open_store
 from replybench.store.schema import LATEST_VERSION
-from replybench.tokens import message_id_for, new_token
+from tests.storebuilders import planned_probes
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def make_run(store, n: int = 2) -> tuple[RunRecord, list[ProbeRecord]]:
     run = RunRecord("run1", "suite", T0, "running", 1, 60.0, "human", {"targets": {}})
-    probes = []
-    for i in range(n):
-        token = new_token()
-        probes.append(
-            ProbeRecord(
-                id=f"p{i}",
-                run_id="run1",
-                suite_id="suite",
-                target_id="t",
-                channel="email",
-                script_id="s",
-                persona_id="a",
-                token=token,
-                due_at=T0 + timedelta(seconds=i),
-                state=ProbeState.PLANNED,
-                subject="Q",
-                body="B",
-                to_address="help@t.example",
-                reply_address=f"a+{token}@p.example",
-                message_id=message_id_for(token, "p.example"),
-            )
-        )
+    probes = planned_probes("run1", n, T0, id_prefix="p")
     store.create_run(run, probes)
     return run, probes
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from replybench.analysis.evidence import MessageRow, build_evidence, clean_text
 from replybench.channels.base import InboundItem, SendReceipt
-from replybench.models import MessageClass, ProbeState
+from replybench.models import MessageClass
 from replybench.store import ProbeRecord, RunRecord, Store, open_store
-from replybench.tokens import message_id_for, new_token
+from tests.storebuilders import planned_probes
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 HORIZON = timedelta(hours=2)
@@ -82,29 +82,7 @@ def test_rows_join_messages_with_their_probe_horizon(tmp_path: Path) -> None:
 
 
 def _probes(run_id: str, n: int) -> list[ProbeRecord]:
-    out = []
-    for i in range(n):
-        token = new_token()
-        out.append(
-            ProbeRecord(
-                id=f"{run_id}-p{i}",
-                run_id=run_id,
-                suite_id="suite",
-                target_id="t",
-                channel="email",
-                script_id="s",
-                persona_id="a",
-                token=token,
-                due_at=T0 + timedelta(seconds=i),
-                state=ProbeState.PLANNED,
-                subject="Q",
-                body="B",
-                to_address="help@t.example",
-                reply_address=f"a+{token}@p.example",
-                message_id=message_id_for(token, "p.example"),
-            )
-        )
-    return out
+    return planned_probes(run_id, n, T0)
 
 
 def test_untrusted_text_is_cut_collapsed_and_stripped_of_control_characters(tmp_path: Path) -> None:
