@@ -327,13 +327,17 @@ class Thresholds:
         )
 
 
+BreachRule = Literal["worse", "median_increase", "rate_drop"]
+"""Which threshold a breach broke."""
+
+
 @dataclass(frozen=True)
 class Breach:
     """One threshold breached by one row of a comparison."""
 
     key: str
     label: str
-    rule: Literal["worse", "median_increase", "rate_drop"]
+    rule: BreachRule
     message: str
     overall: bool = False
 
@@ -387,62 +391,30 @@ def check_thresholds(comparison: Comparison, thresholds: Thresholds) -> list[Bre
     """Every threshold breached by a row of ``comparison`` (empty when all pass or none is set)."""
     out: list[Breach] = []
     for g in comparison.groups:
+
+        def breach(rule: BreachRule, message: str, g: GroupComparison = g) -> None:
+            out.append(Breach(key=g.key, label=g.label, overall=g.overall, rule=rule, message=message))
+
         if thresholds.fail_on_worse and g.verdict == "worse":
-            out.append(
-                Breach(
-                    key=g.key,
-                    label=g.label,
-                    overall=g.overall,
-                    rule="worse",
-                    message=f"{g.label}: {comparison.b.label} answers later than {comparison.a.label} "
-                    f"({g.logrank.name} {p_text(g.pvalue)}, α = {comparison.alpha:g})",
-                )
+            breach(
+                "worse",
+                f"{g.label}: {comparison.b.label} answers later than {comparison.a.label} "
+                f"({g.logrank.name} {p_text(g.pvalue)}, α = {comparison.alpha:g})",
             )
         rel, delta = g.median_increase, g.median_increase_s
         medians = f"median {_secs(g.median_a_s)} → {_secs(g.median_b_s)}"
-        if (
-            thresholds.max_median_increase is not None
-            and rel is not None
-            and rel > thresholds.max_median_increase
-        ):
-            out.append(
-                Breach(
-                    key=g.key,
-                    label=g.label,
-                    overall=g.overall,
-                    rule="median_increase",
-                    message=f"{g.label}: {medians} ({_pct(rel)}, limit +{thresholds.max_median_increase * 100:g} %)",
-                )
-            )
-        if (
-            thresholds.max_median_increase_s is not None
-            and delta is not None
-            and delta > thresholds.max_median_increase_s
-        ):
-            out.append(
-                Breach(
-                    key=g.key,
-                    label=g.label,
-                    overall=g.overall,
-                    rule="median_increase",
-                    message=f"{g.label}: {medians} (limit +{_secs(thresholds.max_median_increase_s)})",
-                )
-            )
+        limit_rel, limit_s = thresholds.max_median_increase, thresholds.max_median_increase_s
+        if limit_rel is not None and rel is not None and rel > limit_rel:
+            breach("median_increase", f"{g.label}: {medians} ({_pct(rel)}, limit +{limit_rel * 100:g} %)")
+        if limit_s is not None and delta is not None and delta > limit_s:
+            breach("median_increase", f"{g.label}: {medians} (limit +{_secs(limit_s)})")
         drop = None if g.rate_difference is None else -g.rate_difference
-        if (
-            thresholds.max_rate_drop is not None
-            and drop is not None
-            and drop > thresholds.max_rate_drop + 1e-12
-        ):
-            out.append(
-                Breach(
-                    key=g.key,
-                    label=g.label,
-                    overall=g.overall,
-                    rule="rate_drop",
-                    message=f"{g.label}: human reply rate {g.a.human_rate.value:.0%} → {g.b.human_rate.value:.0%} "
-                    f"(−{drop * 100:.0f} pp, limit −{thresholds.max_rate_drop * 100:g} pp)",
-                )
+        max_drop = thresholds.max_rate_drop
+        if max_drop is not None and drop is not None and drop > max_drop + 1e-12:
+            breach(
+                "rate_drop",
+                f"{g.label}: human reply rate {g.a.human_rate.value:.0%} → {g.b.human_rate.value:.0%} "
+                f"(−{drop * 100:.0f} pp, limit −{max_drop * 100:g} pp)",
             )
     return out
 
