@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from replybench.channels.base import Channel
 from replybench.channels.email import EmailChannel
 from replybench.models import EmailSettings, SmtpInbound, SmtpOutbound, Workspace
 from replybench.netutil import free_port
-from replybench.sandbox import Route
+from replybench.sandbox import Route, Sandbox
 from replybench.store import Store
 
 
@@ -24,7 +23,7 @@ class Environment:
     """The channels of a run, and the sandbox behind them when there is one."""
 
     channels: Mapping[str, Channel]
-    sandbox: Any | None = None
+    sandbox: Sandbox | None = None
 
 
 def sandbox_email_settings(base: EmailSettings, relay: tuple[str, int], inbound_port: int) -> EmailSettings:
@@ -53,8 +52,6 @@ async def open_environment(
     if ws.settings.mode == "live":
         yield Environment({"email": EmailChannel(ws.settings.email, cursor=store)})
         return
-    from replybench.sandbox import Sandbox
-
     inbound_port = free_port()
     companies = [t for t in ws.targets.values() if t.endpoints.email is not None]
     sandbox = Sandbox(
