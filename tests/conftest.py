@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import chromium  # noqa: F401 - real Chromium for every browser test
+
 pytest_plugins = ["tests.servers.dovecot"]
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class ReplybenchError(Exception):
@@ -40,12 +41,35 @@ class ChannelError(ReplybenchError):
     """A channel could not be used (missing credentials, unknown channel, bad endpoint)."""
 
 
-class SendFailed(Exception):
+class SendOutcomeError(Exception):
+    """A send that did not succeed, with what the channel saw.
+
+    ``evidence`` is JSON-ready; ``artifacts`` are binary (name → bytes, e.g. ``{"after.png": b"..."}``). The
+    engine stores both with the probe.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        evidence: dict[str, Any] | None = None,
+        artifacts: dict[str, bytes] | None = None,
+    ):
+        super().__init__(message)
+        self.evidence: dict[str, Any] = dict(evidence or {})
+        self.artifacts: dict[str, bytes] = dict(artifacts or {})
+
+
+class SendFailed(SendOutcomeError):
     """The inquiry was certainly not delivered to the company's side; the probe may be marked `failed`."""
 
 
-class SendUncertain(Exception):
+class SendUncertain(SendOutcomeError):
     """The inquiry may have reached the company's side: the probe must never be re-sent automatically."""
+
+
+class SendBlocked(SendOutcomeError):
+    """The company's side put a barrier before the inquiry (CAPTCHA, login wall): the probe is `blocked`."""
 
 
 class HeaderInjectionError(ValueError):

@@ -169,10 +169,77 @@ class EmailEndpoint(Strict):
     address: EmailAddress
 
 
+FormRole = Literal[
+    "name", "first_name", "last_name", "email", "phone", "subject", "message", "topic", "consent"
+]
+"""What a contact-form field asks for; the web-form channel fills each role from the persona and the probe."""
+
+
+class FormFields(Strict):
+    """Explicit CSS selectors of a contact form's fields (any left out are found automatically)."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    subject: str | None = None
+    message: str | None = None
+    topic: str | None = None
+    consent: str | None = None
+
+
+class FormEndpoint(Strict):
+    """A web contact form: where it is, how its fields map (explicit selectors or automatic), how to submit.
+
+    ``fields = "auto"`` finds every field by its label, ``name``, ``id``, placeholder, type and autocomplete
+    hint, in several languages. ``steps`` lists the "next" buttons of a multi-step form in order (found
+    automatically when empty). ``success_text``/``success_url`` are regular expressions that prove the
+    company accepted the inquiry; without them a thank-you wording, a URL change or an HTTP 2xx answer does.
+    """
+
+    url: str = Field(pattern=r"^https?://")
+    fields: FormFields | Literal["auto"] = "auto"
+    extra: dict[str, str] = Field(default_factory=dict, description="CSS selector -> fixed value")
+    topic: str | None = Field(default=None, description="option label or value to choose in the topic select")
+    steps: list[str] = Field(default_factory=list, description="CSS selectors of 'next' buttons, in order")
+    submit: str | None = Field(default=None, description="CSS selector of the submit button (else found)")
+    success_text: str | None = None
+    success_url: str | None = None
+    timeout: Duration = Field(
+        default=timedelta(seconds=30), description="how long to wait for a confirmation after the click"
+    )
+
+
+ChatPreset = Literal["generic"]
+
+
+class ChatEndpoint(Strict):
+    """A live-chat widget on a web page: selectors (or a preset) to open it, type, and read its messages.
+
+    ``wait`` bounds how long a chat is observed after the inquiry was delivered; the probe is censored then.
+    ``after_human`` is how long the transcript is still recorded once a person has answered.
+    """
+
+    url: str = Field(pattern=r"^https?://")
+    preset: ChatPreset = "generic"
+    frame: str | None = Field(default=None, description="CSS selector of the widget's iframe, if it has one")
+    launcher: str | None = None
+    input: str | None = None
+    send: str | None = None
+    log: str | None = Field(default=None, description="CSS selector of the element that holds the messages")
+    offline: str | None = Field(default=None, description="CSS selector of a 'leave a message' form")
+    wait: Duration = timedelta(minutes=15)
+    after_human: Duration = timedelta(seconds=10)
+    timeout: Duration = timedelta(seconds=30)
+
+
 class Endpoints(Strict):
-    """A target's endpoints per channel (only email in this version; forms, chat and social come later)."""
+    """A target's endpoints per channel: email, web contact form, live chat (social comes later)."""
 
     email: EmailEndpoint | None = None
+    form: FormEndpoint | None = None
+    chat: ChatEndpoint | None = None
 
 
 class RateLimit(Strict):
@@ -183,6 +250,14 @@ class RateLimit(Strict):
 
 
 SandboxProfile = Literal["fast", "slow", "ack_only", "business_hours", "bounce", "never", "out_of_office"]
+
+SandboxForm = Literal["labels", "placeholders", "multistep", "honeypot", "captcha", "login", "validation"]
+"""The markup of a sandbox company's contact form: labelled fields; placeholders only (German); two steps;
+a hidden honeypot field; a CAPTCHA frame; behind a login wall; a field the filler cannot know (validation)."""
+
+SandboxChat = Literal["live", "business_hours", "offline", "bot_only", "silent"]
+"""A sandbox company's chat widget: a bot greets and a person answers (always, or in opening hours only,
+else "leave a message"); always "leave a message"; only the bot; or a widget that never says anything."""
 
 
 class SandboxBehaviour(Strict):
@@ -201,6 +276,9 @@ class SandboxBehaviour(Strict):
     business_hours_only: bool | None = None
     bounce: bool | None = None
     out_of_office: bool | None = None
+    form: SandboxForm = "labels"
+    chat: SandboxChat = "live"
+    chat_human_median: Duration | None = None
 
 
 class Target(Strict):
@@ -225,6 +303,15 @@ class Target(Strict):
     def channels(self) -> list[str]:
         """Channels this target has an endpoint for."""
         return [name for name, value in self.endpoints if value is not None]
+
+    def address(self, channel: str) -> str:
+        """Where a probe on ``channel`` goes: the email address or the page URL ("" when there is none)."""
+        endpoint = getattr(self.endpoints, channel, None)
+        if isinstance(endpoint, EmailEndpoint):
+            return endpoint.address
+        if isinstance(endpoint, FormEndpoint | ChatEndpoint):
+            return endpoint.url
+        return ""
 
 
 # --------------------------------------------------------------------------------------------- personas
@@ -254,7 +341,21 @@ class Persona(Strict):
     display_name: str = Field(min_length=1)
     first_name: str | None = None
     language: str = "en"
+    locale: str | None = Field(default=None, description="browser locale, e.g. 'de-DE' (default: language)")
+    timezone: TimeZoneName = "UTC"
+    phone: str | None = None
     email: EmailIdentity | None = None
+
+    @property
+    def browser_locale(self) -> str:
+        """The locale a browser presents for this persona (``locale``, else the language)."""
+        return self.locale or self.language
+
+    @property
+    def family_name(self) -> str:
+        """Last name for forms that ask for it (the display name's last word)."""
+        words = self.display_name.split()
+        return words[-1] if len(words) > 1 else ""
 
     @property
     def given_name(self) -> str:
@@ -399,6 +500,20 @@ class EmailSettings(Strict):
         return self
 
 
+class BrowserSettings(Strict):
+    """The headless Chromium that fills forms and talks to chat widgets.
+
+    ``executable`` overrides the search (``REPLYBENCH_CHROMIUM``, Debian's ``/usr/bin/chromium``, PATH, then
+    Playwright's own). ``contexts`` bounds the browser contexts open at once (each probe gets a fresh one);
+    ``chat_sessions`` bounds how many chats are watched at once (each holds a context while it waits).
+    """
+
+    executable: str | None = None
+    contexts: int = Field(default=4, ge=1, le=64)
+    chat_sessions: int = Field(default=2, ge=1, le=64)
+    screenshots: bool = True
+
+
 class Settings(Strict):
     """The workspace's own settings (``replybench.toml``)."""
 
@@ -412,6 +527,7 @@ class Settings(Strict):
     do_not_contact: list[str] = Field(default_factory=list)
     reconcile_grace: Duration = timedelta(seconds=10)
     email: EmailSettings = EmailSettings()
+    browser: BrowserSettings = BrowserSettings()
 
 
 class Workspace(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,11 +33,18 @@ class OutboundProbe:
 
 @dataclass(frozen=True)
 class SendReceipt:
-    """Proof that the company's side accepted the inquiry, with the authoritative ``sent_at``."""
+    """Proof that the company's side accepted the inquiry, with the authoritative ``sent_at``.
+
+    ``evidence`` is JSON-ready and stored on the probe; ``artifacts`` (name → bytes, such as screenshots) are
+    stored beside it. ``horizon`` shortens the suite's wait limit for this probe (a chat is watched for
+    minutes, not days).
+    """
 
     sent_at: datetime
     clock: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    horizon: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class ChannelDescription:
     missing_credentials: tuple[str, ...] = ()
     listens_with: str = ""
     notes: str = ""
+    concurrency: int = 1
 
 
 @runtime_checkable
@@ -82,7 +90,11 @@ class Channel(Protocol):
     name: str
 
     async def send(self, probe: OutboundProbe) -> SendReceipt:
-        """Do the one real action; raise SendFailed (certainly not sent) or SendUncertain (may have been)."""
+        """Do the one real action, or raise why not.
+
+        SendFailed: certainly not sent. SendUncertain: may have been sent. SendBlocked: a CAPTCHA or a login
+        wall stood in the way.
+        """
         ...
 
     async def listen(self, sink: InboundSink) -> None:
@@ -95,6 +107,19 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class PacedChannel(Channel, Protocol):
+    """A channel whose sends hold a resource after they return (a chat being watched).
+
+    The engine claims a probe for such a channel only while :meth:`ready` is true, so a probe never waits
+    in ``sending`` for a free slot (a crash there would make an unsent probe look uncertain).
+    """
+
+    def ready(self) -> bool:
+        """True when a send could start right now."""
         ...
 
 

@@ -378,6 +378,7 @@ class EmailChannel:
             credentials=credentials,
             missing_credentials=missing,
             listens_with=listens_with,
+            concurrency=out.connections,
             notes=(
                 f"sends via {self._relay} ({out.security}), up to {out.connections} connection(s), "
                 f"{copy} sent copy"

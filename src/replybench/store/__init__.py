@@ -5,13 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from replybench.errors import StoreError
-from replybench.store.records import EventRecord, MessageRecord, ProbeRecord, RunRecord
+from replybench.store.records import ArtifactRecord, EventRecord, MessageRecord, ProbeRecord, RunRecord
 from replybench.store.sqlite import SqliteStore
 
 Store = SqliteStore
 """The store API (one implementation today; PostgreSQL will implement the same methods)."""
 
-__all__ = ["EventRecord", "MessageRecord", "ProbeRecord", "RunRecord", "Store", "open_store"]
+__all__ = [
+    "ArtifactRecord",
+    "EventRecord",
+    "MessageRecord",
+    "ProbeRecord",
+    "RunRecord",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(location: str, root: Path | None = None) -> Store:

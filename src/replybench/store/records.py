@@ -94,3 +94,17 @@ class EventRecord:
     run_id: str | None
     probe_id: str | None
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """A binary piece of send evidence (a screenshot before or after a form submit), kept with its probe."""
+
+    id: int
+    probe_id: str
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+    data: bytes
+    created_at: datetime

@@ -99,6 +99,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX events_run ON events (run_id, at);
         """,
     ),
+    (
+        2,
+        "artifacts: binary send evidence (form screenshots) stored beside the probe",
+        """
+        CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY,
+            probe_id TEXT NOT NULL REFERENCES probes (id),
+            name TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (probe_id, name)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

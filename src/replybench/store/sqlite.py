@@ -17,7 +17,7 @@ from typing import Any
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.errors import StoreError
 from replybench.models import MessageClass, ProbeState
-from replybench.store.records import EventRecord, MessageRecord, ProbeRecord, RunRecord
+from replybench.store.records import ArtifactRecord, EventRecord, MessageRecord, ProbeRecord, RunRecord
 from replybench.store.schema import LATEST_VERSION, MIGRATIONS
 from replybench.timefmt import as_utc, utcnow
 
@@ -274,13 +274,19 @@ class SqliteStore:
         row = self._db.execute("SELECT * FROM probes WHERE message_id = ?", (message_id,)).fetchone()
         return self._probe(row) if row else None
 
-    def due_probes(self, run_id: str, now: datetime, limit: int) -> list[ProbeRecord]:
-        """Planned probes of a run that are due at ``now``, earliest first, at most ``limit``."""
-        rows = self._db.execute(
-            "SELECT * FROM probes WHERE run_id = ? AND state = 'planned' AND due_at <= ?"
-            " ORDER BY due_at, id LIMIT ?",
-            (run_id, _ts(now), limit),
-        ).fetchall()
+    def due_probes(
+        self, run_id: str, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[ProbeRecord]:
+        """Planned probes of a run due at ``now``, earliest first, at most ``limit``.
+
+        With ``channels``, only probes of those channels.
+        """
+        sql = "SELECT * FROM probes WHERE run_id = ? AND state = 'planned' AND due_at <= ?"
+        args: list[Any] = [run_id, _ts(now)]
+        if channels is not None:
+            sql += f" AND channel IN ({', '.join('?' for _ in channels)})"
+            args.extend(channels)
+        rows = self._db.execute(sql + " ORDER BY due_at, id LIMIT ?", (*args, limit)).fetchall()
         return [self._probe(r) for r in rows]
 
     def expired_probes(self, run_id: str, now: datetime) -> list[ProbeRecord]:
@@ -355,17 +361,65 @@ class SqliteStore:
             {"clock": receipt.clock},
         )
 
-    def mark_failed(self, probe_id: str, reason: str) -> bool:
-        """Sending → failed: known not to have been sent."""
-        return self._transition(
-            probe_id, [ProbeState.SENDING], ProbeState.FAILED, {"error": reason}, {"reason": reason}
-        )
+    def _mark_unsent(
+        self, probe_id: str, state: ProbeState, reason: str, evidence: dict[str, Any] | None
+    ) -> bool:
+        fields: dict[str, Any] = {"error": reason}
+        if evidence:
+            fields["evidence"] = json.dumps(evidence, default=str)
+        return self._transition(probe_id, [ProbeState.SENDING], state, fields, {"reason": reason})
 
-    def mark_uncertain(self, probe_id: str, reason: str) -> bool:
+    def mark_failed(self, probe_id: str, reason: str, evidence: dict[str, Any] | None = None) -> bool:
+        """Sending → failed: known not to have been sent (with what the channel saw, when it says)."""
+        return self._mark_unsent(probe_id, ProbeState.FAILED, reason, evidence)
+
+    def mark_uncertain(self, probe_id: str, reason: str, evidence: dict[str, Any] | None = None) -> bool:
         """Sending → uncertain: may have been sent; never retried automatically."""
-        return self._transition(
-            probe_id, [ProbeState.SENDING], ProbeState.UNCERTAIN, {"error": reason}, {"reason": reason}
-        )
+        return self._mark_unsent(probe_id, ProbeState.UNCERTAIN, reason, evidence)
+
+    def mark_blocked(self, probe_id: str, reason: str, evidence: dict[str, Any] | None = None) -> bool:
+        """Sending → blocked: a CAPTCHA or a login wall stood before the inquiry; it was not sent."""
+        return self._mark_unsent(probe_id, ProbeState.BLOCKED, reason, evidence)
+
+    # ------------------------------------------------------------------------------------------ artifacts
+
+    def put_artifact(self, probe_id: str, name: str, content_type: str, data: bytes) -> str:
+        """Store a binary artifact of a probe (replacing one of the same name); returns its sha256."""
+        digest = hashlib.sha256(data).hexdigest()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO artifacts (probe_id, name, content_type, sha256, size, data, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (probe_id, name) DO UPDATE SET"
+                " content_type = excluded.content_type, sha256 = excluded.sha256, size = excluded.size,"
+                " data = excluded.data, created_at = excluded.created_at",
+                (probe_id, name, content_type, digest, len(data), data, _ts(utcnow())),
+            )
+        return digest
+
+    def artifacts(self, probe_id: str | None = None, run_id: str | None = None) -> list[ArtifactRecord]:
+        """Artifacts of one probe, or of every probe of a run, by probe then name."""
+        sql = "SELECT a.* FROM artifacts a"
+        args: tuple[str, ...] = ()
+        if probe_id is not None:
+            sql += " WHERE a.probe_id = ?"
+            args = (probe_id,)
+        elif run_id is not None:
+            sql += " JOIN probes p ON p.id = a.probe_id WHERE p.run_id = ?"
+            args = (run_id,)
+        rows = self._db.execute(sql + " ORDER BY a.probe_id, a.name", args).fetchall()
+        return [
+            ArtifactRecord(
+                id=r["id"],
+                probe_id=r["probe_id"],
+                name=r["name"],
+                content_type=r["content_type"],
+                sha256=r["sha256"],
+                size=r["size"],
+                data=bytes(r["data"]),
+                created_at=_req_dt(r["created_at"]),
+            )
+            for r in rows
+        ]
 
     def mark_skipped(self, probe_id: str, reason: str) -> bool:
         """Planned → skipped (do-not-contact, rate limit)."""
