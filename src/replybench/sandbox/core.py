@@ -7,7 +7,9 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.utils import format_datetime, formataddr
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +26,7 @@ from replybench.sandbox.desk import (
 from replybench.sandbox.mta import Mta, Route
 from replybench.sandbox.smtpd import LoopbackServer
 from replybench.sandbox.truth import GroundTruth, ProbeRecord, ReplyRecord
+from replybench.sandbox.web import SandboxWeb
 from replybench.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,8 +96,6 @@ class Sandbox:
         self._by_address: dict[str, HelpDesk] = {}
         self._domains: dict[str, list[HelpDesk]] = {}
         for company in companies:
-            if company.endpoints.email is None:
-                continue  # the sandbox only speaks email; such a target simply has no sandbox mailbox
             desk = HelpDesk(company, seed=seed, time_scale=time_scale)
             if company.id in self._desks:
                 raise ValueError(f"two sandbox companies share the id {company.id!r}")
@@ -110,6 +111,8 @@ class Sandbox:
         )
         self._server = LoopbackServer(_RelayHandler(self), hostname=RELAY_HOSTNAME)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._web_companies = [c.id for c in companies if c.endpoints.form or c.endpoints.chat]
+        self._web: SandboxWeb | None = None
 
     # ------------------------------------------------------------------------------------------- lifecycle
 
@@ -117,9 +120,16 @@ class Sandbox:
         """Start the relay on 127.0.0.1 on a free port."""
         await self._server.start()
         log.info("sandbox relay on %s:%d with %d companies", *self._server.address, len(self._desks))
+        if self._web_companies:
+            web = SandboxWeb(self)
+            await web.start()
+            self._web = web
 
     async def stop(self) -> None:
         """Stop the relay, cancel every pending reply and queued delivery, and wait until all have ended."""
+        if self._web is not None:
+            await self._web.stop()
+            self._web = None
         await self._server.stop()
         tasks = list(self._tasks)
         for task in tasks:
@@ -143,6 +153,13 @@ class Sandbox:
         if not self._server.running:
             raise RuntimeError("the sandbox is not started")
         return self._server.address
+
+    @property
+    def web(self) -> SandboxWeb:
+        """The web server of the companies' contact pages and chat widgets (when any company has one)."""
+        if self._web is None:
+            raise RuntimeError("the sandbox serves no web pages (no company has a form or chat endpoint)")
+        return self._web
 
     @property
     def pending(self) -> int:
@@ -211,6 +228,25 @@ class Sandbox:
             if unroutable:
                 log.warning("no route for %s any more; dropped", ", ".join(unroutable))
         return queue_id
+
+    def submit_inquiry(
+        self, company_id: str, *, name: str, email: str, subject: str, body: str, source: str
+    ) -> str:
+        """Enter an inquiry made on a company's web page into its help desk; returns the queue id.
+
+        A contact form or a chat's "leave a message" form: the desk treats it exactly as if it had come by
+        email from ``email``, and answers that address by email.
+        """
+        desk = self._desks[company_id]
+        message = EmailMessage()
+        message["From"] = formataddr((name, email)) if name else email
+        message["To"] = desk.address
+        message["Subject"] = subject or f"Web inquiry from {name or email}"
+        message["Date"] = format_datetime(utcnow())
+        message["Message-ID"] = f"<{source}-{secrets.token_hex(8)}@{desk.domain}>"
+        message["X-Sandbox-Source"] = source
+        message.set_content(body)
+        return self.receive(email, (desk.address,), message.as_bytes(policy=policy.SMTP))
 
     def _record(self, probe: InboundProbe, company_id: str | None, rcpts: list[str]) -> None:
         self.truth.record_probe(

@@ -29,7 +29,8 @@ from replybench.tokens import token_from_address, token_from_message_id
 
 log = logging.getLogger(__name__)
 
-_AGENTS = (
+#: The simulated companies' agents (email signatures, chat names).
+AGENTS = (
     "Maria Keller",
     "James Porter",
     "Aisha Rahman",
@@ -159,10 +160,13 @@ class HelpDesk:
     """
 
     def __init__(self, company: Target, *, seed: int = 0, time_scale: float = 1.0) -> None:
-        if company.endpoints.email is None:
-            raise ValueError(f"target {company.id!r} has no email endpoint")
         self.company = company
-        self.address = company.endpoints.email.address
+        # A company reached only by form or chat still answers by email, from a mailbox of its own.
+        self.address = (
+            company.endpoints.email.address
+            if company.endpoints.email is not None
+            else f"support@{company.id}.sandbox.invalid"
+        )
         self.local_part, self.domain = self.address.rsplit("@", 1)[0], domain_of(self.address)
         self.behaviour: Behaviour = resolve_behaviour(company.sandbox)
         self.time_scale = time_scale
@@ -170,7 +174,7 @@ class HelpDesk:
         style = random.Random(f"replybench-sandbox-style:{seed}:{company.id}")
         #: Whether this company's human replies carry ``Precedence: bulk`` and ``List-Unsubscribe``.
         self.bulk_headers = style.random() < _BULK_SHARE
-        self.agents = tuple(style.sample(_AGENTS, 3))
+        self.agents = tuple(style.sample(AGENTS, 3))
         self.clock = BusinessClock.for_target(company) if self.behaviour.business_hours_only else None
 
     @property

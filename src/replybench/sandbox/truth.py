@@ -72,8 +72,29 @@ class DeliveryRecord:
     last_error: str | None = None
 
 
+WebKind = Literal["form_submission", "form_rejected", "chat_opened", "chat_message", "chat_offline"]
+
+
+@dataclass(frozen=True)
+class WebRecord:
+    """Something that happened on a company's web page.
+
+    A form submitted (or rejected), a chat opened, a chat message sent by either side, a "leave a message"
+    form shown. ``at`` is the server's clock; for a chat message, when the server wrote it to the WebSocket.
+    """
+
+    kind: WebKind
+    company_id: str
+    at: datetime
+    conversation: str | None = None
+    author: str | None = None
+    text: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class _State:
+    web: list[WebRecord] = field(default_factory=list)
     probes: list[ProbeRecord] = field(default_factory=list)
     replies: dict[str, ReplyRecord] = field(default_factory=dict)
     deliveries: list[DeliveryRecord] = field(default_factory=list)
@@ -103,6 +124,20 @@ class GroundTruth:
         """Note that a company received a probe."""
         with self._lock:
             self._state.probes.append(probe)
+
+    def record_web(self, record: WebRecord) -> None:
+        """Remember something that happened on a company's web page."""
+        with self._lock:
+            self._state.web.append(record)
+
+    def web(self, kind: WebKind | None = None, company_id: str | None = None) -> list[WebRecord]:
+        """Web events, oldest first, optionally of one kind and one company."""
+        with self._lock:
+            return [
+                r
+                for r in self._state.web
+                if (kind is None or r.kind == kind) and (company_id is None or r.company_id == company_id)
+            ]
 
     def count_receipt(self, token: str | None) -> None:
         """Count one SMTP transaction that brought the probe ``token`` to the sandbox's companies."""
@@ -194,6 +229,7 @@ class GroundTruth:
                 "replies": [asdict(r) for r in self._state.replies.values()],
                 "deliveries": [asdict(d) for d in self._state.deliveries],
                 "receipts": dict(self._state.receipts),
+                "web": [asdict(w) for w in self._state.web],
             }
         result: dict[str, Any] = _jsonable(data)
         return result
