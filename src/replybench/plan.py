@@ -32,12 +32,14 @@ class PlannedProbe:
 
 
 def do_not_contact_reason(target: Target, channel: str, patterns: list[str]) -> str | None:
-    """Why a target may not be contacted on a channel (its own flag or the workspace list), or None."""
+    """Why a target may not be contacted on a channel (its own flag or the workspace list), or None.
+
+    A pattern is a target id or an fnmatch pattern over the channel's address: the email address, or the
+    form or chat page URL (``*@regulator.example``, ``https://*.regulator.example/*``).
+    """
     if target.do_not_contact:
         return "do-not-contact: the target is flagged"
-    address = (
-        target.endpoints.email.address.lower() if channel == "email" and target.endpoints.email else None
-    )
+    address = target.address(channel).lower()
     for pattern in patterns:
         p = pattern.lower()
         if p == target.id or (address and fnmatch.fnmatchcase(address, p)):

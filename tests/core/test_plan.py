@@ -50,14 +50,23 @@ def test_do_not_contact_is_skipped(example_workspace: Path) -> None:
     toml.write_text(
         toml.read_text().replace(
             'do_not_contact = ["*@regulator.example"]',
-            'do_not_contact = ["*@orbit-mobile.example", "sakura-trust"]',
+            'do_not_contact = ["*@orbit-mobile.example", "sakura-trust", "https://www.wavelength.example/*"]',
         )
     )
     ws = load_workspace(example_workspace)
     plan = make_plan(ws, ws.suites["demo"], START)
-    skipped = {p.target_id for p in plan if p.skip_reason}
-    assert skipped == {"orbit-mobile", "sakura-trust"}
-    assert all("do-not-contact" in (p.skip_reason or "") for p in plan if p.target_id in skipped)
+    refused = {(p.target_id, p.channel) for p in plan if "do-not-contact" in (p.skip_reason or "")}
+    assert {t for t, _ in refused} == {"orbit-mobile", "sakura-trust", "wavelength"}
+    # an address pattern covers that address's channel, a URL pattern that page's; a target id all of them
+    assert {c for t, c in refused if t == "orbit-mobile"} == {"email"}
+    assert {c for t, c in refused if t == "wavelength"} == {"chat"}
+    assert {c for t, c in refused if t == "sakura-trust"} == {"email", "form"}
+    # combinations without an endpoint are skipped for that reason, not for do-not-contact
+    assert all(
+        "no form endpoint" in (p.skip_reason or "")
+        for p in plan
+        if p.target_id == "orbit-mobile" and p.channel == "form"
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -74,7 +83,8 @@ def test_plan_stays_in_window_and_keeps_spacing(
     )
     suite = suite.model_copy(update={"schedule": schedule})
     plan = make_plan(ws, suite, START)
-    assert len(plan) == len(ws.targets) * 2
+    combos = sum(1 for s in suite.scripts for c in suite.channels if c in ws.scripts[s].channels)
+    assert len(plan) == len(ws.targets) * combos
     per_target: dict[str, list[datetime]] = {}
     for p in plan:
         assert p.due_at >= START

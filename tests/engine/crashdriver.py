@@ -2,7 +2,9 @@
 
 Used by test_crash.py as ``python -m tests.engine.crashdriver ROOT POINT``. POINT is one of
 ``before_data`` (the DATA command is about to be issued), ``after_250`` (the server accepted the message
-but the store has not recorded it), ``after_commit`` (right after `sent` is committed), or ``none``.
+but the store has not recorded it), ``after_commit`` (right after `sent` is committed), ``after_click``
+(a web form's submit button was clicked; the process dies a moment later, before any outcome is seen), or
+``none``.
 The code path is the real one; only the kill is injected.
 """
 
@@ -43,6 +45,21 @@ def install(point: str) -> None:
             return result
 
         SqliteStore.mark_sent = mark_sent  # type: ignore[method-assign]
+    elif point == "after_click":
+        import asyncio
+
+        from playwright.async_api import Locator
+
+        original_click = Locator.click
+
+        async def click(self: Locator, *args: Any, **kwargs: Any) -> Any:
+            result = await original_click(self, *args, **kwargs)
+            if not kwargs.get("trial"):
+                await asyncio.sleep(1.0)  # the browser's POST reaches the company; we never see the answer
+                os._exit(CRASH_EXIT)
+            return result
+
+        Locator.click = click  # type: ignore[method-assign]
     elif point != "none":
         raise SystemExit(f"unknown crash point {point!r}")
 

@@ -102,3 +102,47 @@ def test_crash_never_resends_and_loses_nothing(tmp_path: Path, point: str) -> No
     delivered = {r.message_id for r in truth.replies if r.status == "delivered"}
     stored = {m.message_id for m in store.messages()}
     assert delivered <= stored
+
+
+@pytest.mark.usefixtures("chromium")
+def test_crash_right_after_a_form_submit_click_never_submits_twice(tmp_path: Path) -> None:
+    """The submit click is the form's point of no return: after a crash there, no second submission."""
+    inbound = free_port()
+    root = tmp_path / "ws"
+    behaviour = '{ profile = "fast", human_median = "0.3s", human_sigma = 0.1, form = "labels" }'
+    placeholder = "http://placeholder.invalid/contact"  # the sandbox's page URL is known once it runs
+    write_workspace(
+        root,
+        {"acme": behaviour},
+        wait="4s",
+        window="0s",
+        mode="live",
+        grace="3s",
+        channels=("form",),
+        endpoints={"acme": f'endpoints.form.url = "{placeholder}"'},
+    )
+    ws = load_workspace(root)
+
+    async def main():
+        async with Sandbox(
+            list(ws.targets.values()), default_route=Route("127.0.0.1", inbound), retry_interval=0.2
+        ) as sandbox:
+            suite = root / "benchmarks" / "suite.toml"
+            suite.write_text(suite.read_text().replace(placeholder, sandbox.web.url("acme", "form")))
+            toml = root / "replybench.toml"
+            toml.write_text(toml.read_text() + f'\n[email.smtp]\nhost = "127.0.0.1"\nport = {inbound}\n')
+            first = await _engine(root, "after_click")
+            submissions_after_crash = len(sandbox.truth.web("form_submission"))
+            second = await _engine(root, "none")
+            return sandbox.truth, first, second, submissions_after_crash
+
+    truth, first, second, after_crash = asyncio.run(main())
+    assert first == CRASH_EXIT and second == 0
+    assert after_crash == 1, "the click reached the company before the crash"
+    assert len(truth.web("form_submission")) == 1, "the restarted engine did not submit again"
+    store = open_store(str(root / ".replybench" / "replybench.sqlite3"))
+    (probe,) = store.probes()
+    # reconciled by the company's email reply, which carries the probe's token; never re-sent
+    assert probe.state is ProbeState.CLOSED, probe.state
+    assert probe.sent_clock == "send-attempt"
+    assert "reconciled" in [e.kind for e in store.events(probe_id=probe.id)]

@@ -54,6 +54,7 @@ class Outcome:
     horizon_business_s: float | None = None
     deflected: bool = False
     out_of_office: bool = False
+    first_auto_at: datetime | None = None
 
     @property
     def was_sent(self) -> bool:

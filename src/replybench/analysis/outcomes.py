@@ -2,7 +2,8 @@
 
 Only what reached us by the probe's horizon counts; later replies stay in the store but are censored out.
 A delivery-status notice that is not final (``Action: delayed``, or a success report) is neither a bounce nor a
-response: the clock keeps running.
+response: the clock keeps running. Nor is a chat greeting shown before the inquiry was delivered (its
+classification says ``before_inquiry``): nobody had asked anything yet.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def outcome_for(
         for m in sorted(messages, key=lambda m: (m.received_at, m.id))
         if m.cls is not MessageClass.OWN_COPY
         and not _is_status_notice(m)
+        and m.detail.get("before_inquiry") != "true"
         and horizon
         and m.received_at <= horizon
     ]
@@ -88,6 +90,7 @@ def outcome_for(
         horizon_business_s=horizon_business_s,
         deflected=any(m.cls is MessageClass.DEFLECTION for m in in_time),
         out_of_office=any(m.cls is MessageClass.OUT_OF_OFFICE for m in in_time),
+        first_auto_at=next((m.received_at for m in in_time if m.cls is MessageClass.AUTO_ACK), None),
     )
 
 

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from replybench.channels.base import InboundItem, SendReceipt
+from replybench.channels.chatlog import ChatMessage, MalformedChatItem
 from replybench.classify import classify_email
+from replybench.classify.chat import classify_chat
 from replybench.engine.match import match_message
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
 from replybench.models import MessageClass, ProbeState
@@ -76,6 +78,9 @@ class Ingestor:
         record = self.store.get_message(message_id)
         if record is None:
             return
+        if record.channel == "chat":
+            self._process_chat(record)
+            return
         parsed: ParsedEmail | None
         try:
             parsed = parse_email(record.raw)
@@ -103,6 +108,33 @@ class Ingestor:
             updated = self.store.get_message(message_id)
             if updated is not None:
                 self._apply(updated)
+
+    def _process_chat(self, record: MessageRecord) -> None:
+        """A chat message names its probe (the conversation the chat channel opened for it)."""
+        try:
+            chat = ChatMessage.from_json(record.raw)
+        except MalformedChatItem as exc:
+            self.store.record_parse(record.id, status="malformed", error=str(exc)[:500])
+            self.store.record_class(record.id, MessageClass.UNKNOWN, "malformed", 0.0, "", {})
+            return
+        self.store.record_parse(
+            record.id, status="parsed", sender=chat.name or chat.author, subject=None, text=chat.text
+        )
+        probe = self.store.get_probe(chat.probe_id)
+        if probe is None or probe.token != chat.token:
+            self.store.record_match(record.id, None, None, "chat item names no known probe")
+            return
+        self.store.record_match(record.id, probe.id, "conversation", f"chat session of probe {probe.id}")
+        if chat.author == "visitor":
+            self.store.record_class(
+                record.id, MessageClass.OWN_COPY, "own_copy.chat", 1.0, chat.text[:80], {}
+            )
+        else:
+            c = classify_chat(chat)
+            self.store.record_class(record.id, c.cls, c.rule, c.confidence, c.evidence, dict(c.detail))
+        updated = self.store.get_message(record.id)
+        if updated is not None:
+            self._apply(updated)
 
     def _apply(self, message: MessageRecord) -> None:
         """What a matched message proves about its probe: that it was sent, or that it can close."""

@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from replybench.channels.base import Channel, OutboundProbe
+from replybench.channels.base import Channel, OutboundProbe, PacedChannel
 from replybench.engine.ingest import Ingestor, reconcile_sending
 from replybench.engine.runs import create_run
-from replybench.errors import ReplybenchError, SendFailed, SendUncertain, UnknownSuiteError
+from replybench.errors import ReplybenchError, SendBlocked, SendFailed, SendUncertain, UnknownSuiteError
 from replybench.models import TERMINAL_STATES, Persona, ProbeState, Target, Workspace
 from replybench.plan import do_not_contact_reason
 from replybench.store import ProbeRecord, RunRecord, Store
@@ -27,6 +28,11 @@ from replybench.timefmt import utcnow
 log = logging.getLogger(__name__)
 
 ACTIVE_STATES = (ProbeState.PLANNED, ProbeState.SENDING, ProbeState.SENT)
+
+
+def content_type_for(name: str) -> str:
+    """The media type of an artifact by its file name (``application/octet-stream`` when unknown)."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -96,15 +102,22 @@ class _RateGate:
 class Engine:
     """Runs suites of one workspace against a set of channels, writing everything to the store."""
 
-    def __init__(self, ws: Workspace, store: Store, channels: Mapping[str, Channel]):
+    def __init__(
+        self,
+        ws: Workspace,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        unavailable: Mapping[str, str] | None = None,
+    ):
         self.ws = ws
         self.store = store
         self.channels = dict(channels)
+        self.unavailable = dict(unavailable or {})
         self._limits: dict[str, tuple[timedelta, str]] = {}
         self.ingestor = Ingestor(store, wait_limits=self._wait_limits)
         self._stopping = False
         self._claimed: set[str] = set()
-        self._workers = 1
 
     def _wait_limits(self, run_id: str) -> tuple[timedelta, str] | None:
         if run_id not in self._limits:
@@ -200,12 +213,12 @@ class Engine:
         gate = _RateGate(suite_min)
         gate.seed(self.store.probes(run.id))
         wait_limit = timedelta(seconds=run.wait_limit_s)
-        # One worker per outbound connection: each claims the next due probe as soon as it is free.
-        connections = max(1, self.ws.settings.email.outbound.connections)
-        self._workers = connections
+        # Each channel gets as many workers as it can send at once (SMTP connections, browser contexts, chat
+        # sessions); a free worker claims its channel's next due probe at once.
         workers = [
-            asyncio.create_task(self._worker(run, gate, wait_limit, options), name=f"send-{i}")
-            for i in range(connections)
+            asyncio.create_task(self._worker(run, name, gate, wait_limit, options), name=f"send-{name}-{i}")
+            for name, channel in self.channels.items()
+            for i in range(max(1, channel.describe().concurrency))
         ]
         try:
             while True:
@@ -214,6 +227,7 @@ class Engine:
                     if task.done() and not task.cancelled() and task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
                 now = utcnow()
+                self._skip_unavailable(run, now)
                 for probe in self.store.expired_probes(run.id, now):
                     self.store.close_probe(probe.id, now, "horizon reached")
                 self._stopping = options.stop.is_set()
@@ -231,12 +245,33 @@ class Engine:
             await asyncio.gather(*workers, return_exceptions=True)
         self._progress(run, options)
 
+    def _skip_unavailable(self, run: RunRecord, now: datetime) -> None:
+        """Due probes of a channel this run cannot use are skipped (no worker would ever claim them)."""
+        available = set(self.channels)
+        while True:
+            due = [p for p in self.store.due_probes(run.id, now, 100) if p.channel not in available]
+            if not due:
+                return
+            for probe in due:
+                why = self.unavailable.get(probe.channel)
+                self.store.mark_skipped(
+                    probe.id,
+                    f"channel {probe.channel!r} is not available in this run" + (f": {why}" if why else ""),
+                )
+
     async def _worker(
-        self, run: RunRecord, gate: _RateGate, wait_limit: timedelta, options: RunOptions
+        self, run: RunRecord, channel_name: str, gate: _RateGate, wait_limit: timedelta, options: RunOptions
     ) -> None:
+        channel = self.channels[channel_name]
+        paced = channel if isinstance(channel, PacedChannel) else None
+        peers = max(1, channel.describe().concurrency)
         while not self._stopping:
+            if paced is not None and not paced.ready():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(options.stop.wait(), timeout=options.tick)
+                continue
             now = utcnow()
-            due = self.store.due_probes(run.id, now, self._workers)
+            due = self.store.due_probes(run.id, now, peers, [channel_name])
             probe = next((p for p in due if p.id not in self._claimed), None)
             if probe is None:
                 with contextlib.suppress(TimeoutError):
@@ -251,7 +286,10 @@ class Engine:
                 self._claimed.discard(probe.id)
                 continue
             gate.record(target.id, now)
-            await self._dispatch(run, probe, target, wait_limit)
+            try:
+                await self._dispatch(run, probe, target, wait_limit)
+            finally:
+                self._claimed.discard(probe.id)  # no longer planned: the query will not return it again
 
     def _target(self, run: RunRecord, target_id: str) -> Target:
         snap = run.snapshot.get("targets", {}).get(target_id)
@@ -290,10 +328,15 @@ class Engine:
         )
         try:
             receipt = await channel.send(outbound)
-        except SendFailed as exc:
-            self.store.mark_failed(probe.id, str(exc) or type(exc).__name__)
-        except SendUncertain as exc:
-            self.store.mark_uncertain(probe.id, str(exc) or type(exc).__name__)
+        except (SendFailed, SendBlocked, SendUncertain) as exc:
+            self._keep_artifacts(probe.id, exc.artifacts)
+            reason = str(exc) or type(exc).__name__
+            if isinstance(exc, SendFailed):
+                self.store.mark_failed(probe.id, reason, exc.evidence)
+            elif isinstance(exc, SendBlocked):
+                self.store.mark_blocked(probe.id, reason, exc.evidence)
+            else:
+                self.store.mark_uncertain(probe.id, reason, exc.evidence)
         except asyncio.CancelledError:
             self.store.mark_uncertain(probe.id, "cancelled while sending")
             raise
@@ -301,4 +344,14 @@ class Engine:
             log.exception("unexpected error while sending probe %s", probe.id)
             self.store.mark_uncertain(probe.id, f"unexpected error while sending: {exc}")
         else:
-            self.store.mark_sent(probe.id, receipt, receipt.sent_at + wait_limit)
+            self._keep_artifacts(probe.id, receipt.artifacts)
+            horizon = min(wait_limit, receipt.horizon) if receipt.horizon is not None else wait_limit
+            self.store.mark_sent(probe.id, receipt, receipt.sent_at + horizon)
+
+    def _keep_artifacts(self, probe_id: str, artifacts: Mapping[str, bytes]) -> None:
+        """Store a send's screenshots and the like; losing one must never change the probe's state."""
+        for name, data in artifacts.items():
+            try:
+                self.store.put_artifact(probe_id, name, content_type_for(name), data)
+            except Exception:
+                log.exception("could not store artifact %s of probe %s", name, probe_id)

@@ -42,7 +42,7 @@ def build_run(ws: Workspace, suite: Suite, now: datetime) -> tuple[RunRecord, li
         where = f"probe script {script.id!r} for target {target.id!r}"
         subject = render(script.subject, variables, where=f"{where}, subject")
         body = render(script.body, variables, where=f"{where}, body")
-        to_address = target.endpoints.email.address if target.endpoints.email else ""
+        to_address = target.address(planned.channel)
         identity = persona.email
         reply = plus_address(identity.address, token) if identity else ""
         domain = identity.domain if identity else "replybench.invalid"
