@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -114,6 +115,14 @@ def check(
             console.print(
                 f"[green]✓[/] email: credentials present ({', '.join(desc.credentials) or 'none needed'})"
             )
+    if any(t.endpoints.form or t.endpoints.chat for t in ws.targets.values()):
+        from replybench.browser import browser_unavailable_reason
+
+        reason = asyncio.run(browser_unavailable_reason(ws.settings.browser.executable))
+        if reason:
+            console.print(f"[yellow]![/] form and chat: {reason}; those probes would be skipped")
+        else:
+            console.print("[green]✓[/] form and chat: a Chromium browser is available")
     names = {t.id: t.name for t in ws.targets.values()}
     for preview in operations.preview(ws, suites):
         console.print(_plan_table(preview, names))
@@ -241,6 +250,21 @@ def export(
         with output.open("w", encoding="utf-8", newline="") as fh:
             write_outcomes(rows, fmt, fh)  # type: ignore[arg-type]
         errors.print(f"Wrote {len(rows)} outcomes to {output}")
+
+
+@app.command()
+def artifacts(
+    probe_id: Annotated[str, typer.Argument(help="The probe whose evidence to write out.")],
+    workspace: WorkspaceOpt = Path("."),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")] = Path("."),
+) -> None:
+    """Write a probe's stored send evidence (screenshots before and after a form submit, a chat's screen)."""
+    ws = operations.open_workspace(workspace)
+    written = operations.save_artifacts(ws, probe_id, output)
+    if not written:
+        errors.print(f"Probe {probe_id} has no stored artifacts.")
+    for path in written:
+        console.print(str(path), markup=False)
 
 
 @app.command()

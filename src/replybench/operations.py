@@ -29,6 +29,7 @@ from replybench.analysis.compare import check as check_comparison
 from replybench.analysis.evidence import build_evidence
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.outcomes import build_outcomes
+from replybench.analysis.sends import build_send_rows
 from replybench.analysis.sla import SlaReport, evaluate_slas, slas_from_snapshot
 from replybench.analysis.summary import GroupBy
 from replybench.classify import Classification, classify_email
@@ -123,7 +124,7 @@ def run_suite(
                 loop.add_signal_handler(sig, options.stop.set)
         seed = ws.suites[suite_id].schedule.seed if suite_id in ws.suites else 0
         async with open_environment(ws, db, seed=seed) as env:
-            return await Engine(ws, db, env.channels).run(suite_id, options)
+            return await Engine(ws, db, env.channels, unavailable=env.unavailable).run(suite_id, options)
 
     try:
         return asyncio.run(main())
@@ -160,6 +161,7 @@ def write_report(ws: Workspace, run_ids: Sequence[str], out_dir: Path | None = N
         runs = [r for r in (db.get_run(i) for i in run_ids) if r is not None]
         rows = build_outcomes(db, [r.id for r in runs])
         evidence = build_evidence(db, [r.id for r in runs])
+        sends = build_send_rows(db, [r.id for r in runs])
     finally:
         db.close()
     meta = ReportMeta(
@@ -178,6 +180,7 @@ def write_report(ws: Workspace, run_ids: Sequence[str], out_dir: Path | None = N
         out_dir or ws.path(ws.settings.reports_dir),
         overrides if overrides.is_dir() else None,
         evidence=evidence,
+        sends=sends,
     )
 
 
@@ -464,5 +467,27 @@ def write_ci_files(
             path.write_bytes(render())
         except OSError as exc:
             raise ReplybenchError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        written.append(path)
+    return written
+
+
+def save_artifacts(ws: Workspace, probe_id: str, out_dir: Path) -> list[Path]:
+    """Write a probe's stored artifacts (form screenshots, …) into ``out_dir``; returns the files written.
+
+    Raises:
+        ReplybenchError: no probe has this id.
+    """
+    db = workspace_store(ws)
+    try:
+        if db.get_probe(probe_id) is None:
+            raise ReplybenchError(f"no probe {probe_id!r} in the store {ws.settings.store}")
+        artifacts = db.artifacts(probe_id=probe_id)
+    finally:
+        db.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for artifact in artifacts:
+        path = out_dir / f"{probe_id}-{Path(artifact.name).name}"
+        path.write_bytes(artifact.data)
         written.append(path)
     return written

@@ -47,6 +47,12 @@ EVIDENCE_MAX_PROBES = 1000
 EVIDENCE_MAX_MESSAGES = 3000
 """The per-message evidence lists the messages of the probes shown, at most this many."""
 
+SENDS_MAX_ROWS = 500
+"""Web sends (forms, chats, and every blocked, failed or uncertain send) listed in the reports."""
+
+SENDS_MAX_SCREENSHOTS = 24
+"""Screenshots embedded in the HTML report (the first rows'; every one stays in the store)."""
+
 RANK_BOOTSTRAP_CELLS = 50_000_000
 """Budget of the rank-interval bootstrap: resamples × targets × probes of the largest target (about 1.5 s)."""
 

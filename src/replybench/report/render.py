@@ -28,6 +28,7 @@ from replybench.analysis.evidence import MessageRow
 from replybench.analysis.index import INDEX_FORMULA
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.ranks import DEFAULT_RESAMPLES, RankInterval, bootstrap_ranks_table
+from replybench.analysis.sends import SendRow
 from replybench.analysis.summary import (
     GroupSummary,
     Rate,
@@ -48,6 +49,8 @@ from replybench.report.limits import (
     EVIDENCE_MAX_PROBES,
     RANK_BOOTSTRAP_CELLS,
     RANK_MIN_RESAMPLES,
+    SENDS_MAX_ROWS,
+    SENDS_MAX_SCREENSHOTS,
     TABLE_EDGE_ROWS,
     TABLE_MAX_ROWS,
     TARGETS_CSV,
@@ -722,9 +725,15 @@ def report_context(
 
 
 def build_report(
-    outcomes: Sequence[Outcome], meta: ReportMeta, evidence: Sequence[MessageRow] = ()
+    outcomes: Sequence[Outcome],
+    meta: ReportMeta,
+    evidence: Sequence[MessageRow] = (),
+    sends: Sequence[SendRow] = (),
 ) -> ReportData:
-    """Compute everything both reports show, reading the outcomes once (see :func:`report_context`)."""
+    """Compute everything both reports show, reading the outcomes once (see :func:`report_context`).
+
+    ``sends`` are the web-send evidence rows (:func:`replybench.analysis.sends.build_send_rows`).
+    """
     table = OutcomeTable(outcomes)
     cols = table.cols
 
@@ -815,6 +824,7 @@ def build_report(
             f"{len(evidence):,} matched messages."
         )
     late = sum(1 for m in evidence if m.after_horizon)
+    send_list, sends_note = sec.send_views(sends, max_rows=SENDS_MAX_ROWS, max_images=SENDS_MAX_SCREENSHOTS)
     has_index = any(s.index.value is not None for s in target_summaries)
     horizons = [s.index.horizon_s for s in target_summaries if s.index.horizon_s is not None]
     index_horizon = _dur(horizons[0]) if horizons else "the wait limit"
@@ -934,6 +944,8 @@ def build_report(
         "messages": messages,
         "messages_note": messages_note,
         "has_evidence": bool(evidence),
+        "sends": send_list,
+        "sends_note": sends_note,
         "headlines": _headlines(overall, overall_row, n_targets),
         "lede": _lede(overall, n_targets),
         "definitions": DEFINITIONS,
@@ -1006,12 +1018,14 @@ def write_reports(
     out_dir: Path,
     overrides: Path | None = None,
     evidence: Sequence[MessageRow] = (),
+    sends: Sequence[SendRow] = (),
 ) -> ReportPaths:
     """Render the HTML and Markdown reports into ``out_dir`` (created if missing): report.html, report.md.
 
     ``overrides`` is a directory of templates replacing the packaged ones (see :func:`template_env`);
     ``evidence`` the messages matched to the probes (:func:`replybench.analysis.evidence.build_evidence`),
-    shown in the per-probe evidence and used to describe bounces.
+    shown in the per-probe evidence and used to describe bounces; ``sends`` how web forms and chats went
+    (:func:`replybench.analysis.sends.build_send_rows`).
     """
     from replybench.report.export import write_targets
     from replybench.report.html import render_html
@@ -1021,7 +1035,7 @@ def write_reports(
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = out_dir / TARGETS_CSV
     paths = ReportPaths(html=out_dir / "report.html", markdown=out_dir / "report.md", targets=targets)
-    data = build_report(outcomes, meta, evidence)
+    data = build_report(outcomes, meta, evidence, sends)
     paths.html.write_text(render_html(outcomes, meta, env, evidence, data=data), encoding="utf-8")
     paths.markdown.write_text(render_markdown(outcomes, meta, env, evidence, data=data), encoding="utf-8")
     with targets.open("w", encoding="utf-8", newline="") as fh:

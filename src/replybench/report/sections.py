@@ -9,6 +9,7 @@ recomputes a statistic. Every string is plain (possibly untrusted) text: escapin
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from replybench.analysis.columns import (
 )
 from replybench.analysis.evidence import MessageRow
 from replybench.analysis.outcome import Outcome
+from replybench.analysis.sends import SendRow
 from replybench.analysis.summary import (
     GroupSummary,
     SurvivalCurve,
@@ -730,3 +732,66 @@ def messages_per_probe(evidence: Sequence[MessageRow]) -> Mapping[str, int]:
     for m in evidence:
         counts[m.probe_id] = counts.get(m.probe_id, 0) + 1
     return counts
+
+
+# --------------------------------------------------------------------------------------------- web sends
+
+
+@dataclass(frozen=True)
+class SendView:
+    """Display values of one web send (untrusted strings stay plain text; ``image`` is a data: URI or "")."""
+
+    probe_id: str
+    anchor: str
+    target: str
+    channel: str
+    state: str
+    reason: str
+    final_url: str
+    http_status: str
+    page_hash: str
+    confirmation: str
+    offline: bool
+    screenshot_name: str
+    image: str
+
+
+def send_views(rows: Sequence[SendRow], *, max_rows: int, max_images: int) -> tuple[list[SendView], str]:
+    """Display rows of the web sends and a note saying what was left out ("" when nothing was).
+
+    At most ``max_rows`` rows; screenshots are embedded for the first ``max_images`` that have one.
+    """
+    views: list[SendView] = []
+    images = 0
+    for row in rows[:max_rows]:
+        image = ""
+        if row.screenshot is not None and images < max_images:
+            image = "data:image/png;base64," + base64.b64encode(row.screenshot).decode("ascii")
+            images += 1
+        views.append(
+            SendView(
+                probe_id=row.probe_id,
+                anchor=anchor(row.probe_id),
+                target=row.target_id,
+                channel=row.channel,
+                state=row.state,
+                reason=row.reason,
+                final_url=row.final_url,
+                http_status="" if row.http_status is None else str(row.http_status),
+                page_hash=row.page_sha256[:12],
+                confirmation=row.confirmation,
+                offline=row.chat_offline,
+                screenshot_name=row.screenshot_name or "",
+                image=image,
+            )
+        )
+    with_shots = sum(1 for r in rows[:max_rows] if r.screenshot is not None)
+    notes = []
+    if len(rows) > max_rows:
+        notes.append(f"Showing {max_rows:,} of {len(rows):,} web sends.")
+    if with_shots > images:
+        notes.append(
+            f"Screenshots are embedded for the first {images:,}; every screenshot is in the store "
+            "(`replybench artifacts PROBE_ID`)."
+        )
+    return views, " ".join(notes)
