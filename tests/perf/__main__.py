@@ -1,4 +1,4 @@
-"""The harness's own benchmarks: timing accuracy, reply detection latency, send throughput.
+"""The harness's own benchmarks: timing accuracy, reply detection latency, send throughput, web forms, chat.
 
 Run with ``nox -s perf`` (or ``python -m tests.perf``). Prints figures and the goals they are read
 against; nothing here passes or fails on a timing. Everything runs on 127.0.0.1.
@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import aiosmtplib
@@ -27,17 +26,7 @@ from replybench.sandbox import Route, Sandbox
 from replybench.store import Store, open_store
 from replybench.workspace import load_workspace
 from tests.engine.helpers import write_workspace
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """The q-quantile (0..1) by linear interpolation."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = q * (len(ordered) - 1)
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+from tests.perf.stats import pct
 
 
 def fast_workspace(root: Path, targets: int, scripts: int, mode: str, wait: str = "15s") -> Path:
@@ -264,9 +253,31 @@ def bench_report(probes: int, targets: int, channels: int) -> None:
     )
 
 
+def bench_browser(form_probes: int, chat_probes: int) -> None:
+    """Web forms (latency, throughput at 1/4/8 contexts, memory) and chat timing accuracy, real Chromium."""
+    from tests.perf.chat_bench import describe, run_chat_bench
+    from tests.perf.form_bench import run_form_bench
+
+    print(
+        f"Web forms against the sandbox: {form_probes} probes per level"
+        " (goals: median < 2 s per form; 8 concurrent contexts on 2 cores without failures)"
+    )
+    forms = asyncio.run(run_form_bench(probes=form_probes))
+    for level in forms["levels"]:
+        print(
+            f"  {level['contexts']} context(s): median {level['latency_median_s']} s, p95 {level['latency_p95_s']} s"
+            f" (end to end {level['end_to_end_median_s']} s / {level['end_to_end_p95_s']} s);"
+            f" {level['throughput_per_s']} forms/s; failures {level['failures']};"
+            f" Chromium peak PSS {level['chromium_peak_pss_mb']} MB (RSS sum {level['chromium_peak_rss_mb']} MB)"
+        )
+    print("\n".join(describe(asyncio.run(run_chat_bench(chat_probes, 4)))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["email", "report"], help="run one group of benchmarks")
+    parser.add_argument("--only", choices=["email", "report", "browser"], help="run one group of benchmarks")
+    parser.add_argument("--form-probes", type=int, default=24, help="form probes per concurrency level")
+    parser.add_argument("--chat-probes", type=int, default=24, help="chats for the timing accuracy benchmark")
     parser.add_argument("--count", type=int, default=1000, help="probes for the throughput benchmark")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--report-probes", type=int, default=1_000_000)
@@ -279,6 +290,8 @@ def main() -> None:
             bench_throughput(Path(tmp), args.count, args.connections)
     if args.only in (None, "report"):
         bench_report(args.report_probes, args.report_targets, 5)
+    if args.only in (None, "browser"):
+        bench_browser(args.form_probes, args.chat_probes)
 
 
 if __name__ == "__main__":
