@@ -141,15 +141,13 @@ def _run_with_progress(ws_path: Path, suite: str, new: bool) -> str:
 
         def update(p: RunProgress) -> None:
             if not tasks:
-                tasks["sent"] = bars.add_task("sent", total=p.total)
+                tasks["sent"] = bars.add_task("dispatched", total=p.total)
                 tasks["done"] = bars.add_task("closed", total=p.total)
                 tasks["replies"] = bars.add_task("replies received", total=None)
             bars.update(
                 tasks["sent"],
-                completed=p.sent
-                + p.counts.get(ProbeState.FAILED, 0)
-                + p.counts.get(ProbeState.UNCERTAIN, 0)
-                + p.counts.get(ProbeState.SKIPPED, 0),
+                # every probe whose send is over, whatever came of it (sent, blocked, failed, skipped, ...)
+                completed=p.total - p.counts.get(ProbeState.PLANNED, 0) - p.counts.get(ProbeState.SENDING, 0),
             )
             bars.update(tasks["done"], completed=p.done)
             bars.update(tasks["replies"], completed=p.received)
