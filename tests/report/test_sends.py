@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from replybench.analysis.outcomes import build_outcomes
-from replybench.analysis.sends import SCREENSHOT_MAX_BYTES, build_send_rows
+from replybench.analysis.sends import SCREENSHOT_MAX_BYTES, build_send_rows, send_row
 from replybench.channels.base import SendReceipt
 from replybench.models import ProbeState
 from replybench.report.render import ReportMeta, write_reports
@@ -55,7 +55,7 @@ def test_blocked_and_sent_forms_keep_evidence_and_artifacts(tmp_path: Path) -> N
     store.put_artifact(blocked.id, "before.png", "image/png", PNG)
     assert store.mark_failed(email.id, "550 no such user")
     assert store.mark_sent(
-        chat.id, SendReceipt(T0, "page-clock", {"chat_offline": True}), T0 + timedelta(minutes=1)
+        chat.id, SendReceipt(T0, "page-clock", {"delivered_status": "delivered"}), T0 + timedelta(minutes=1)
     )
 
     assert store.get_probe(blocked.id).state is ProbeState.BLOCKED
@@ -73,7 +73,10 @@ def test_blocked_and_sent_forms_keep_evidence_and_artifacts(tmp_path: Path) -> N
     assert rows[blocked.id].state == "blocked"
     assert rows[blocked.id].screenshot_name == "before.png"
     assert rows[blocked.id].reason == "CAPTCHA: reCAPTCHA frame"
-    assert rows[chat.id].chat_offline
+    assert not rows[chat.id].chat_offline
+    assert rows[chat.id].confirmation == "our message was shown as delivered"
+    offline = dataclasses.replace(store.get_probe(chat.id), evidence={"chat_offline": True})
+    assert send_row(offline, []).chat_offline
     assert rows[email.id].screenshot is None
 
     outcomes = build_outcomes(store, ["run1"])

@@ -59,6 +59,12 @@ def _status(value: object) -> int | None:
         return None
 
 
+def _delivered(evidence: dict[str, object]) -> str:
+    """A chat's proof of sending, in words: the status the widget gave our message."""
+    status = evidence.get("delivered_status")
+    return f"our message was shown as {status}" if status else ""
+
+
 def send_row(probe: ProbeRecord, artifacts: list[ArtifactRecord]) -> SendRow:
     """Reduce a probe and its artifacts to a :class:`SendRow`."""
     ev = probe.evidence
@@ -72,7 +78,7 @@ def send_row(probe: ProbeRecord, artifacts: list[ArtifactRecord]) -> SendRow:
         final_url=clean_text(str(ev.get("final_url") or ev.get("url") or ""), 300),
         http_status=_status(ev.get("http_status")),
         page_sha256=clean_text(str(ev.get("html_sha256") or ""), 64),
-        confirmation=clean_text(str(ev.get("confirmation") or ""), 200),
+        confirmation=clean_text(str(ev.get("confirmation") or _delivered(ev)), 200),
         chat_offline=bool(ev.get("chat_offline")),
         screenshot_name=name,
         screenshot=shot,
