@@ -28,7 +28,7 @@ from replybench.models import (
 )
 from replybench.sandbox import Sandbox
 from replybench.sandbox.truth import WebRecord
-from replybench.tokens import message_id_for, new_token, plus_address
+from tests.outbound import outbound_probe
 from tests.sandbox.helpers import Sink
 
 T = TypeVar("T")
@@ -147,17 +147,8 @@ class FormSite:
         subject: str = "Do you ship to Austria?",
         body: str = "Hello,\n\nI would like to order a bike. Do you ship to Austria?\n\nAnna",
     ) -> OutboundProbe:
-        token = new_token()
-        assert persona.email is not None
-        return OutboundProbe(
-            probe_id=f"probe-{token}",
-            token=token,
-            target=self.target(cid),
-            persona=persona,
-            subject=subject,
-            body=body,
-            message_id=message_id_for(token, PROBE_DOMAIN),
-            reply_address=plus_address(persona.email.address, token),
+        return outbound_probe(
+            self.target(cid), persona, subject=subject, body=body, domain=PROBE_DOMAIN, id_prefix="probe"
         )
 
     def web(self, kind: str, token: str) -> list[WebRecord]:

@@ -29,8 +29,8 @@ from replybench.models import (
     Target,
 )
 from replybench.sandbox import Sandbox
-from replybench.tokens import message_id_for, new_token, plus_address
 from tests.asynctest import async_test
+from tests.outbound import outbound_probe
 
 ANNA = Persona(id="anna", display_name="Anna Example", email=EmailIdentity(address="anna@probe.example"))
 JONAS = Persona(
@@ -62,17 +62,12 @@ def company(
 
 
 def probe_for(target: Target, persona: Persona = ANNA, body: str | None = None) -> OutboundProbe:
-    token = new_token()
-    assert persona.email is not None
-    return OutboundProbe(
-        probe_id=f"p-{token}",
-        token=token,
-        target=target,
-        persona=persona,
+    return outbound_probe(
+        target,
+        persona,
         subject="Delivery question",
-        body=body or f"Hello,\n\ndo you deliver on Saturdays? (ref {token})\n\n{persona.given_name}",
-        message_id=message_id_for(token, "probe.example"),
-        reply_address=plus_address(persona.email.address, token),
+        body=body or f"Hello,\n\ndo you deliver on Saturdays? (ref {{token}})\n\n{persona.given_name}",
+        id_prefix="p",
     )
 
 

@@ -23,7 +23,7 @@ from replybench.channels.chat import ChatChannel
 from replybench.channels.chatlog import ChatMessage
 from replybench.models import ChatEndpoint, EmailIdentity, Endpoints, Persona, SandboxBehaviour, Target
 from replybench.sandbox import Sandbox
-from replybench.tokens import message_id_for, new_token, plus_address
+from tests.outbound import outbound_probe
 
 GOAL_MS = 100.0
 PERSONA = Persona(id="anna", display_name="Anna Example", email=EmailIdentity(address="anna@probe.example"))
@@ -41,16 +41,12 @@ def _target(index: int) -> Target:
 
 
 def _probe(target: Target, n: int) -> OutboundProbe:
-    token = new_token()
-    return OutboundProbe(
-        probe_id=f"bench-{n}-{token}",
-        token=token,
-        target=target,
-        persona=PERSONA,
+    return outbound_probe(
+        target,
+        PERSONA,
         subject="Question",
-        body=f"Hello, do you deliver on Saturdays? (ref {token})",
-        message_id=message_id_for(token, "probe.example"),
-        reply_address=plus_address("anna@probe.example", token),
+        body="Hello, do you deliver on Saturdays? (ref {token})",
+        id_prefix=f"bench-{n}",
     )
 
 

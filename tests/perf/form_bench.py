@@ -37,7 +37,7 @@ from replybench.models import (
     Target,
 )
 from replybench.sandbox import Sandbox
-from replybench.tokens import message_id_for, new_token, plus_address
+from tests.outbound import outbound_probe
 from tests.perf.stats import pct
 from tests.sandbox.helpers import Sink
 
@@ -146,17 +146,13 @@ def _company(variant: SandboxForm) -> Target:
 
 
 def _probe(target: Target) -> OutboundProbe:
-    token = new_token()
-    assert PERSONA.email is not None
-    return OutboundProbe(
-        probe_id=f"bench-{token}",
-        token=token,
-        target=target,
-        persona=PERSONA,
+    return outbound_probe(
+        target,
+        PERSONA,
         subject="Do you deliver on Saturdays?",
         body="Hello,\n\ndo you deliver on Saturdays? I am not at home during the week.\n\nBea",
-        message_id=message_id_for(token, "probes.example"),
-        reply_address=plus_address(PERSONA.email.address, token),
+        domain="probes.example",
+        id_prefix="bench",
     )
 
 
