@@ -38,7 +38,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from replybench.channels.chatlog import ChatMessage
 from replybench.classify import Classification
@@ -179,6 +179,8 @@ _DEFLECTIONS: tuple[tuple[DeflectTo, re.Pattern[str]], ...] = (
     ),
 )
 
+_K = TypeVar("_K", bound=str)
+
 _PHRASES: tuple[tuple[PhraseKind, re.Pattern[str]], ...] = (
     ("identity", _IDENTITY),
     ("handoff", _HANDOFF),
@@ -186,24 +188,24 @@ _PHRASES: tuple[tuple[PhraseKind, re.Pattern[str]], ...] = (
 )
 
 
-def stock_phrase(text: str) -> tuple[PhraseKind, str] | None:
-    """The strongest bot stock phrase in a text (identity, then hand-over, then greeting) and its words."""
+def _first_match(text: str, table: tuple[tuple[_K, re.Pattern[str]], ...]) -> tuple[_K, str] | None:
+    """The key of the first pattern in ``table`` found in the normalised text, and the words it matched."""
     plain = normalise(text)
-    for kind, pattern in _PHRASES:
+    for key, pattern in table:
         m = pattern.search(plain)
         if m:
-            return kind, m.group(0)
+            return key, m.group(0)
     return None
+
+
+def stock_phrase(text: str) -> tuple[PhraseKind, str] | None:
+    """The strongest bot stock phrase in a text (identity, then hand-over, then greeting) and its words."""
+    return _first_match(text, _PHRASES)
 
 
 def deflection(text: str) -> tuple[DeflectTo, str] | None:
     """Where a text sends the customer instead (phone, form, email, web) and the words that do, if anywhere."""
-    plain = normalise(text)
-    for where, pattern in _DEFLECTIONS:
-        m = pattern.search(plain)
-        if m:
-            return where, m.group(0)
-    return None
+    return _first_match(text, _DEFLECTIONS)
 
 
 def _result(
