@@ -6,6 +6,7 @@ as ``replybench run`` does, and every result is checked against the sandbox's gr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,11 @@ import pytest
 
 from replybench.analysis.outcomes import build_outcomes
 from replybench.analysis.sends import build_send_rows
+from replybench.engine.environment import open_environment
+from replybench.engine.runner import Engine, RunOptions
 from replybench.models import MessageClass, ProbeState
+from replybench.store import open_store
+from replybench.workspace import load_workspace
 from tests.engine.helpers import write_workspace
 from tests.engine.test_engine_sandbox import run_engine
 
@@ -124,4 +129,34 @@ def test_chat_widgets_through_the_engine(tmp_path: Path, chromium: str) -> None:
     assert offline.evidence.get("chat_offline") is True
     assert truth.received_count(offline.token) == 1  # the "leave a message" form reached the help desk
     assert outcomes["offline"].first_human_clock == "smtp-receipt"  # and the answer came by email
+    store.close()
+
+
+def test_probes_of_a_channel_the_run_cannot_offer_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    """Without a browser the form probes are skipped, saying why, and the email probes still run."""
+    root = write_workspace(
+        tmp_path / "ws",
+        {"acme": f'{FAST_EMAIL}, form = "labels" }}'},
+        endpoints={"acme": FORM.format("acme")},
+        channels=("email", "form"),
+        wait="5s",
+        until="human",
+    )
+    ws = load_workspace(root)
+    store = open_store(ws.settings.store, ws.root)
+
+    async def main():
+        async with open_environment(ws, store, seed=1) as env:
+            email_only = {"email": env.channels["email"]}
+            why = {"form": "no Chromium found"}
+            return await Engine(ws, store, email_only, unavailable=why).run("suite", RunOptions())
+
+    run = asyncio.run(main())
+    assert run.status == "finished"
+    states = {p.channel: (p.state, p.error) for p in store.probes(run.id)}
+    assert states["email"][0] is ProbeState.CLOSED
+    assert states["form"] == (
+        ProbeState.SKIPPED,
+        "channel 'form' is not available in this run: no Chromium found",
+    )
     store.close()

@@ -287,7 +287,7 @@ class Engine:
                 continue
             gate.record(target.id, now)
             try:
-                await self._dispatch(run, probe, target, wait_limit)
+                await self._dispatch(run, channel, probe, target, wait_limit)
             finally:
                 self._claimed.discard(probe.id)  # no longer planned: the query will not return it again
 
@@ -303,16 +303,12 @@ class Engine:
         return Persona.model_validate(run.snapshot["personas"][persona_id])
 
     async def _dispatch(
-        self, run: RunRecord, probe: ProbeRecord, target: Target, wait_limit: timedelta
+        self, run: RunRecord, channel: Channel, probe: ProbeRecord, target: Target, wait_limit: timedelta
     ) -> None:
         """Send one probe at most once: commit `sending`, act, record what the channel proved."""
         reason = do_not_contact_reason(target, probe.channel, self.ws.settings.do_not_contact)
         if reason:
             self.store.mark_skipped(probe.id, reason)
-            return
-        channel = self.channels.get(probe.channel)
-        if channel is None:
-            self.store.mark_skipped(probe.id, f"channel {probe.channel!r} is not available in this run")
             return
         if not self.store.mark_sending(probe.id, utcnow()):
             return
