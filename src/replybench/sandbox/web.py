@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WebKind = Literal["form", "chat"]
+PageKind = Literal["form", "chat"]
+"""The pages a sandbox company has: its contact page and its chat page."""
 
 
 def _index(companies: Sequence[str]) -> HTMLResponse:
@@ -99,7 +100,7 @@ class SandboxWeb:
             raise RuntimeError("the sandbox web server is not started")
         return f"http://{self._address[0]}:{self._address[1]}"
 
-    def url(self, company_id: str, kind: WebKind) -> str:
+    def url(self, company_id: str, kind: PageKind) -> str:
         """The URL of a company's contact page (``form``) or chat page (``chat``)."""
         if company_id not in self.sandbox.desks:
             raise KeyError(f"no sandbox company {company_id!r}")
