@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -366,12 +367,61 @@ class Persona(Strict):
 # --------------------------------------------------------------------------------------------- scripts
 
 
-class Rubric(Strict):
-    """What a complete answer contains: phrases or regular expressions (deepened in the quality issue)."""
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from exc
+    return value
 
-    required: list[str] = Field(default_factory=list)
-    optional: list[str] = Field(default_factory=list)
-    forbidden: list[str] = Field(default_factory=list)
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+class RubricPoint(Strict):
+    """One point a reply should (or must not) make, found by any of its phrases or regular expressions.
+
+    Phrases match case-insensitively as whole words with any run of white space between words; regular
+    expressions are Python ``re`` patterns searched as written (add ``(?i)`` for case-insensitivity).
+    """
+
+    point: str = Field(min_length=1, description="a short label people read in reports")
+    phrases: list[str] = Field(default_factory=list)
+    regex: list[Regex] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something_to_find(self) -> RubricPoint:
+        if not self.phrases and not self.regex:
+            raise ValueError(f"point {self.point!r} needs at least one of 'phrases' or 'regex'")
+        return self
+
+
+def _point_from_regex(value: object) -> object:
+    """A bare string in a rubric list is a regular expression (the original, short form)."""
+    if isinstance(value, str):
+        return {"point": value, "regex": [value]}
+    return value
+
+
+Point = Annotated[RubricPoint, BeforeValidator(_point_from_regex)]
+
+
+class Rubric(Strict):
+    """What a complete answer contains, what makes it better, and what must not be in it.
+
+    ``required`` and ``optional`` points and ``forbidden`` ones (deflections such as "call us") are each a
+    regular expression or a point table; ``personal`` says whether an answer should use the persona's name.
+    """
+
+    required: list[Point] = Field(default_factory=list)
+    optional: list[Point] = Field(default_factory=list)
+    forbidden: list[Point] = Field(default_factory=list)
+    personal: bool = True
+
+    @property
+    def empty(self) -> bool:
+        """True when the rubric names no point at all (a reply cannot be scored against it)."""
+        return not (self.required or self.optional or self.forbidden)
 
 
 class ProbeScript(Strict):
