@@ -48,6 +48,7 @@ class ParsedEmail:
     Addresses are lower-cased addr-specs; message ids keep their angle brackets; ``return_path`` is ``""`` for
     the null sender ``<>`` and ``None`` when the header is absent. ``dsn`` holds the fields of a
     ``message/delivery-status`` part: the per-message block first, then one mapping per recipient.
+    ``limits`` names each safety limit (size, depth, part count, header length) that cut the parse short.
     """
 
     message_id: str | None
@@ -65,6 +66,8 @@ class ParsedEmail:
     report_type: str | None
     dsn: tuple[Mapping[str, str], ...]
     defects: tuple[str, ...]
+    reply_to: tuple[str, ...] = ()
+    limits: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         """Return the first decoded value of header ``name`` (case-insensitive), or None."""
@@ -466,4 +469,5 @@ def _build(msg: Message, raw_headers: list[tuple[str, Any]]) -> ParsedEmail:
         report_type=report_type.lower() if report_type else None,
         dsn=_dsn(msg),
         defects=tuple(dict.fromkeys(defects)),
+        reply_to=tuple(dict.fromkeys(addr for _, addr in addresses("reply-to"))),
     )

@@ -72,3 +72,11 @@ def tokens_in_text(text: str) -> list[str]:
     for m in TOKEN_RE.finditer(text.lower()):
         seen.setdefault(m.group(0), None)
     return list(seen)
+
+
+def message_id_tokens(text: str) -> list[str]:
+    """Tokens of every Message-ID made by :func:`message_id_for` found anywhere in ``text``, in order."""
+    seen: dict[str, None] = {}
+    for m in _MSGID_RE.finditer(text):
+        seen.setdefault(m.group(1).lower(), None)
+    return list(seen)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.channels.chatlog import ChatMessage, MalformedChatItem
-from replybench.classify import classify_email
+from replybench.classify import Classification, classify_email
 from replybench.classify.chat import classify_chat
 from replybench.engine.match import match_message
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
@@ -27,6 +27,18 @@ from replybench.timefmt import utcnow
 log = logging.getLogger(__name__)
 
 HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
+#: A match must be at least this sure before the engine acts on it (reconciles or closes the probe); a
+#: weaker one (a sender-domain guess, conflicting evidence) is recorded and waits for a person's review.
+ACT_ON_MATCH = 0.7
+
+
+def _classify_guarded(parsed: ParsedEmail) -> Classification:
+    """Classify; an unexpected classifier error gives ``unknown``/``error`` so matching still happens."""
+    try:
+        return classify_email(parsed)
+    except Exception as exc:
+        log.exception("classifier failed on message %s", parsed.message_id)
+        return Classification(MessageClass.UNKNOWN, "error", 0.0, f"{type(exc).__name__}: {exc}"[:200], {})
 
 
 class Ingestor:
@@ -88,23 +100,44 @@ class Ingestor:
             parsed = None
             self.store.record_parse(message_id, status="malformed", error=str(exc)[:500])
         else:
+            # A message cut short by a parsing limit is kept whole (raw) and marked, so a person can look.
+            limited = "cut by parsing limits: " + ", ".join(parsed.limits) if parsed.limits else None
             self.store.record_parse(
-                message_id, status="parsed", sender=parsed.from_addr, subject=parsed.subject, text=parsed.text
+                message_id,
+                status="limited" if limited else "parsed",
+                sender=parsed.from_addr,
+                subject=parsed.subject,
+                text=parsed.text,
+                error=limited,
             )
-        match = match_message(self.store, record.envelope_to, parsed)
+        verdict = _classify_guarded(parsed) if parsed is not None else None
+        match = match_message(
+            self.store,
+            record.envelope_to,
+            parsed,
+            received_at=record.received_at,
+            raw=record.raw,
+            ticket_id=verdict.detail.get("ticket_id") if verdict else None,
+        )
         self.store.record_match(
-            message_id, match.probe.id if match.probe else None, match.method, match.detail
+            message_id, match.probe.id if match.probe else None, match.method, match.detail, match.confidence
         )
         if match.own_copy:
             self.store.record_class(
                 message_id, MessageClass.OWN_COPY, "own_copy." + (match.method or ""), 1.0, match.detail, {}
             )
-        elif parsed is not None:
-            c = classify_email(parsed)
-            self.store.record_class(message_id, c.cls, c.rule, c.confidence, c.evidence, dict(c.detail))
+        elif verdict is not None:
+            self.store.record_class(
+                message_id,
+                verdict.cls,
+                verdict.rule,
+                verdict.confidence,
+                verdict.evidence,
+                dict(verdict.detail),
+            )
         else:
             self.store.record_class(message_id, MessageClass.UNKNOWN, "malformed", 0.0, "", {})
-        if match.probe is not None:
+        if match.probe is not None and (match.confidence or 0.0) >= ACT_ON_MATCH:
             updated = self.store.get_message(message_id)
             if updated is not None:
                 self._apply(updated)
@@ -124,7 +157,9 @@ class Ingestor:
         if probe is None or probe.token != chat.token:
             self.store.record_match(record.id, None, None, "chat item names no known probe")
             return
-        self.store.record_match(record.id, probe.id, "conversation", f"chat session of probe {probe.id}")
+        self.store.record_match(
+            record.id, probe.id, "conversation", f"chat session of probe {probe.id}", confidence=1.0
+        )
         if chat.author == "visitor":
             self.store.record_class(
                 record.id, MessageClass.OWN_COPY, "own_copy.chat", 1.0, chat.text[:80], {}

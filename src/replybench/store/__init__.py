@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from replybench.errors import StoreError
-from replybench.store.records import ArtifactRecord, EventRecord, MessageRecord, ProbeRecord, RunRecord
+from replybench.store.records import (
+    ArtifactRecord,
+    EventRecord,
+    MessageRecord,
+    OverrideRecord,
+    ProbeRecord,
+    RunRecord,
+)
 from replybench.store.sqlite import SqliteStore
 
 Store = SqliteStore
@@ -15,6 +22,7 @@ __all__ = [
     "ArtifactRecord",
     "EventRecord",
     "MessageRecord",
+    "OverrideRecord",
     "ProbeRecord",
     "RunRecord",
     "Store",

@@ -53,8 +53,30 @@ class ProbeRecord:
 
 
 @dataclass(frozen=True)
+class OverrideRecord:
+    """A person's decision about a message, which wins over the machine's everywhere.
+
+    ``cls`` is the class they gave (None: the classifier's stands); ``probe_id`` the probe they said the
+    message answers (``""``: none; None: the matcher's stands). ``machine_cls`` and ``machine_probe_id`` keep
+    what the machine had decided, for the audit.
+    """
+
+    who: str
+    at: datetime
+    note: str | None
+    cls: MessageClass | None
+    probe_id: str | None
+    machine_cls: MessageClass | None
+    machine_probe_id: str | None
+
+
+@dataclass(frozen=True)
 class MessageRecord:
-    """One inbound message: raw bytes first, then what parsing, matching and classification found."""
+    """One inbound message: raw bytes first, then what parsing, matching and classification found.
+
+    ``cls`` and ``probe_id`` are the effective decisions: a person's override (``override``) wins over the
+    classifier's and the matcher's.
+    """
 
     id: int
     channel: str
@@ -82,6 +104,9 @@ class MessageRecord:
     confidence: float | None = None
     evidence: str | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    match_confidence: float | None = None
+    ticket_id: str | None = None
+    override: OverrideRecord | None = None
 
 
 @dataclass(frozen=True)

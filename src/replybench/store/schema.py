@@ -116,6 +116,24 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        3,
+        "match confidence, ticket ids for threading, and people's overrides of the machine's decisions",
+        """
+        ALTER TABLE messages ADD COLUMN match_confidence REAL;
+        ALTER TABLE messages ADD COLUMN ticket_id TEXT;
+        CREATE INDEX messages_ticket ON messages (ticket_id);
+        CREATE TABLE overrides (
+            message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+            cls TEXT,
+            probe_id TEXT,
+            who TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE INDEX overrides_probe ON overrides (probe_id);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -17,11 +17,20 @@ from typing import Any
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.errors import StoreError
 from replybench.models import MessageClass, ProbeState
-from replybench.store.records import ArtifactRecord, EventRecord, MessageRecord, ProbeRecord, RunRecord
+from replybench.store.records import (
+    ArtifactRecord,
+    EventRecord,
+    MessageRecord,
+    OverrideRecord,
+    ProbeRecord,
+    RunRecord,
+)
 from replybench.store.schema import LATEST_VERSION, MIGRATIONS
 from replybench.timefmt import as_utc, utcnow
 
 _TS = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The probe a message answers once a person's override is applied (o: overrides, m: messages).
+_EFFECTIVE_PROBE = "(CASE WHEN o.probe_id IS NULL THEN m.probe_id ELSE NULLIF(o.probe_id, '') END)"
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -501,12 +510,20 @@ class SqliteStore:
                 (status, sender, subject, text, error, message_id),
             )
 
-    def record_match(self, message_id: int, probe_id: str | None, method: str | None, detail: str) -> None:
-        """Store which probe a message answers (or why none)."""
+    def record_match(
+        self,
+        message_id: int,
+        probe_id: str | None,
+        method: str | None,
+        detail: str,
+        confidence: float | None = None,
+    ) -> None:
+        """Store which probe a message answers (or why none), and how sure the matcher is."""
         with self._tx() as db:
             db.execute(
-                "UPDATE messages SET probe_id = ?, match_method = ?, match_detail = ? WHERE id = ?",
-                (probe_id, method, detail, message_id),
+                "UPDATE messages SET probe_id = ?, match_method = ?, match_detail = ?, match_confidence = ?"
+                " WHERE id = ?",
+                (probe_id, method, detail, confidence, message_id),
             )
 
     def record_class(
@@ -518,14 +535,39 @@ class SqliteStore:
         evidence: str,
         detail: dict[str, str],
     ) -> None:
-        """Store the classifier's decision with the rule that made it."""
+        """Store the classifier's decision with the rule that made it (and the ticket id it names)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE messages SET cls = ?, rule = ?, confidence = ?, evidence = ?, detail = ? WHERE id = ?",
-                (cls.value, rule, confidence, evidence, json.dumps(detail), message_id),
+                "UPDATE messages SET cls = ?, rule = ?, confidence = ?, evidence = ?, detail = ?, ticket_id = ?"
+                " WHERE id = ?",
+                (
+                    cls.value,
+                    rule,
+                    confidence,
+                    evidence,
+                    json.dumps(detail),
+                    detail.get("ticket_id"),
+                    message_id,
+                ),
             )
 
     def _message(self, row: sqlite3.Row) -> MessageRecord:
+        machine_cls = MessageClass(row["cls"]) if row["cls"] else None
+        override = None
+        cls, probe_id = machine_cls, row["probe_id"]
+        if row["o_who"] is not None:
+            override = OverrideRecord(
+                who=row["o_who"],
+                at=_req_dt(row["o_at"]),
+                note=row["o_note"],
+                cls=MessageClass(row["o_cls"]) if row["o_cls"] else None,
+                probe_id=row["o_probe"],
+                machine_cls=machine_cls,
+                machine_probe_id=row["probe_id"],
+            )
+            cls = override.cls or cls
+            if override.probe_id is not None:
+                probe_id = override.probe_id or None
         return MessageRecord(
             id=row["id"],
             channel=row["channel"],
@@ -545,43 +587,140 @@ class SqliteStore:
             subject=row["subject"],
             text=row["text"],
             error=row["error"],
-            probe_id=row["probe_id"],
+            probe_id=probe_id,
             match_method=row["match_method"],
             match_detail=row["match_detail"],
-            cls=MessageClass(row["cls"]) if row["cls"] else None,
+            cls=cls,
             rule=row["rule"],
             confidence=row["confidence"],
             evidence=row["evidence"],
             detail=json.loads(row["detail"]),
+            match_confidence=row["match_confidence"],
+            ticket_id=row["ticket_id"],
+            override=override,
         )
+
+    def _select_messages(self, where: str, args: Sequence[Any] = (), join: str = "") -> list[MessageRecord]:
+        # The fragments are this module's own; every value is bound.
+        sql = (
+            "SELECT m.*, o.cls AS o_cls, o.probe_id AS o_probe, o.who AS o_who, o.at AS o_at,"  # noqa: S608
+            f" o.note AS o_note FROM messages m LEFT JOIN overrides o ON o.message_id = m.id {join} WHERE {where}"
+            " ORDER BY m.received_at, m.id"
+        )
+        rows = self._db.execute(sql, tuple(args)).fetchall()
+        return [self._message(r) for r in rows]
 
     def get_message(self, message_id: int) -> MessageRecord | None:
         """A message by its store id."""
-        row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
-        return self._message(row) if row else None
+        found = self._select_messages("m.id = ?", (message_id,))
+        return found[0] if found else None
 
     def messages(self, probe_id: str | None = None, run_id: str | None = None) -> list[MessageRecord]:
-        """Messages matched to a probe, or to any probe of a run, or all; in received order."""
+        """Messages matched to a probe, or to any probe of a run, or all; in received order.
+
+        The match is the effective one: a person's override of it wins.
+        """
         if probe_id is not None:
-            rows = self._db.execute(
-                "SELECT * FROM messages WHERE probe_id = ? ORDER BY received_at, id", (probe_id,)
-            ).fetchall()
-        elif run_id is not None:
-            rows = self._db.execute(
-                "SELECT m.* FROM messages m JOIN probes p ON p.id = m.probe_id WHERE p.run_id = ?"
-                " ORDER BY m.received_at, m.id",
-                (run_id,),
-            ).fetchall()
-        else:
-            rows = self._db.execute("SELECT * FROM messages ORDER BY received_at, id").fetchall()
-        return [self._message(r) for r in rows]
+            return self._select_messages(
+                "((m.probe_id = ? AND o.probe_id IS NULL) OR o.probe_id = ?)", (probe_id, probe_id)
+            )
+        if run_id is not None:
+            return self._select_messages(
+                "p.run_id = ?", (run_id,), join=f"JOIN probes p ON p.id = {_EFFECTIVE_PROBE}"
+            )
+        return self._select_messages("1 = 1")
 
     def unmatched_messages(self) -> list[MessageRecord]:
         """Messages that no probe claimed (kept, with the reason in match_detail)."""
+        return self._select_messages(f"{_EFFECTIVE_PROBE} IS NULL")
+
+    def message_by_message_id(self, message_id: str) -> MessageRecord | None:
+        """The stored inbound message with this Message-ID (with its angle brackets), if any."""
+        found = self._select_messages("m.dedup_key = ?", (f"mid:{message_id}",))
+        return found[0] if found else None
+
+    def ticket_senders(self, ticket_id: str) -> list[tuple[str, str | None]]:
+        """(probe id, sender) of every matched message that named this ticket id, oldest first."""
+        sql = (
+            f"SELECT {_EFFECTIVE_PROBE} AS probe, m.sender FROM messages m"  # noqa: S608 - a fixed fragment
+            " LEFT JOIN overrides o ON o.message_id = m.id"
+            f" WHERE m.ticket_id = ? AND {_EFFECTIVE_PROBE} IS NOT NULL ORDER BY m.received_at, m.id"
+        )
+        rows = self._db.execute(sql, (ticket_id,)).fetchall()
+        return [(str(r["probe"]), r["sender"]) for r in rows]
+
+    def probes_sent_to_domain(self, domain: str, at: datetime) -> list[ProbeRecord]:
+        """Probes sent to an address at ``domain`` before ``at`` whose horizon had not passed at ``at``."""
         rows = self._db.execute(
-            "SELECT * FROM messages WHERE probe_id IS NULL ORDER BY received_at, id"
+            "SELECT * FROM probes WHERE lower(to_address) LIKE ? AND sent_at IS NOT NULL AND sent_at <= ?"
+            " AND (closes_at IS NULL OR closes_at >= ?) ORDER BY sent_at",
+            (f"%@{domain.lower()}", _ts(at), _ts(at)),
         ).fetchall()
-        return [self._message(r) for r in rows]
+        return [self._probe(r) for r in rows]
+
+    def review_queue(self, threshold: float, run_id: str | None = None) -> list[MessageRecord]:
+        """Messages whose class or match is less sure than ``threshold`` and that no person decided yet.
+
+        Oldest first; our own copies are never in it.
+        """
+        where = (
+            "o.who IS NULL AND (m.cls IS NULL OR m.cls != 'own_copy')"
+            " AND (m.confidence < ? OR (m.probe_id IS NOT NULL AND m.match_confidence < ?))"
+        )
+        args: list[Any] = [threshold, threshold]
+        join = ""
+        if run_id is not None:
+            join = "JOIN probes p ON p.id = m.probe_id"
+            where += " AND p.run_id = ?"
+            args.append(run_id)
+        return self._select_messages(where, args, join=join)
+
+    def set_override(
+        self,
+        message_id: int,
+        *,
+        who: str,
+        cls: MessageClass | None = None,
+        probe_id: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record a person's decision about a message (replacing an earlier one), with who and when.
+
+        ``cls`` None keeps the classifier's class; ``probe_id`` None keeps the matcher's probe and ``""``
+        says the message answers no probe. The decision is also written to the audit trail.
+        """
+        if not who.strip():
+            raise ValueError("an override needs the name of who made it")
+        at = utcnow()
+        with self._tx() as db:
+            row = db.execute("SELECT probe_id FROM messages WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no message {message_id} in the store")
+            known = db.execute("SELECT 1 FROM probes WHERE id = ?", (probe_id,)).fetchone()
+            if probe_id and known is None:
+                raise KeyError(f"no probe {probe_id} in the store")
+            db.execute(
+                "INSERT INTO overrides (message_id, cls, probe_id, who, at, note) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (message_id) DO UPDATE SET cls = excluded.cls, probe_id = excluded.probe_id,"
+                " who = excluded.who, at = excluded.at, note = excluded.note",
+                (message_id, cls.value if cls else None, probe_id, who, _ts(at), note),
+            )
+            db.execute(
+                "INSERT INTO events (at, kind, run_id, probe_id, detail) VALUES (?, 'override', NULL, ?, ?)",
+                (
+                    _ts(at),
+                    probe_id or row["probe_id"],
+                    json.dumps(
+                        {
+                            "message": message_id,
+                            "cls": cls.value if cls else None,
+                            "probe_id": probe_id,
+                            "who": who,
+                            "note": note,
+                        }
+                    ),
+                ),
+            )
 
     def message_ids_with_status(self, status: str) -> list[int]:
         """Ids of messages in a processing status ('raw', 'parsed', 'malformed', 'error'), oldest first."""
