@@ -14,20 +14,24 @@ from typing import Annotated, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from replybench import __version__, operations
+from replybench import __version__, operations, review
 from replybench.analysis.compare import Adjust, ComparisonReport, GroupComparison, p_text
 from replybench.analysis.outcome import Outcome
+from replybench.analysis.outcomes import REVIEW_THRESHOLD
 from replybench.analysis.sla import SlaReport, describe_sla
 from replybench.analysis.summary import GroupBy
+from replybench.classify.promise import Promise
 from replybench.engine.runner import RunProgress
 from replybench.errors import ReplybenchError
 from replybench.models import ProbeState
 from replybench.report.export import write_outcomes
 from replybench.report.terminal import print_summary
+from replybench.store import Store
 from replybench.timefmt import format_duration, iso_ms
 
 app = typer.Typer(
@@ -317,21 +321,203 @@ def demo(
         console.print(f"Every target (CSV): {paths.targets}")
 
 
+def _classification_record(item: operations.ClassifiedFile) -> dict[str, object]:
+    c = item.classification
+    promise = Promise.from_detail(c.detail)
+    flags = [flag for flag in ("deflection", "holding") if c.detail.get(flag)]
+    if c.detail.get("hard") == "true":
+        flags.append("hard")
+    if c.cls.value == "bounce" and c.detail.get("final") == "false":
+        flags.append("not final")
+    return {
+        "file": item.file,
+        "class": c.cls.value,
+        "flags": flags,
+        "rule": c.rule,
+        "confidence": round(c.confidence, 3),
+        "evidence": c.evidence,
+        "ticket_id": c.detail.get("ticket_id"),
+        "promise": {"says": promise.phrase, "means": promise.describe()} if promise else None,
+        **({"detail": dict(c.detail)} if c.detail else {}),
+        **({"error": item.error} if item.error else {}),
+    }
+
+
 @app.command()
-def classify(files: Annotated[list[Path], typer.Argument(help="Email files (.eml) to classify.")]) -> None:
-    """Print one JSON line per message: file, class, rule, confidence (and why)."""
-    for item in operations.classify_files(files):
-        c = item.classification
-        record = {
-            "file": item.file,
-            "class": c.cls.value,
-            "rule": c.rule,
-            "confidence": round(c.confidence, 3),
-            "evidence": c.evidence,
-            **({"detail": dict(c.detail)} if c.detail else {}),
-            **({"error": item.error} if item.error else {}),
-        }
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+def classify(
+    files: Annotated[list[Path], typer.Argument(help="Email files (.eml) to classify.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per message (for scripts).")] = False,
+) -> None:
+    """Show what each message is: class, sub-flags, rule, confidence, why, ticket id and any promise."""
+    records = [_classification_record(item) for item in operations.classify_files(files)]
+    if as_json:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    table = Table(show_edge=False, show_lines=True)
+    for col in ("file", "class", "rule", "conf.", "ticket", "promise", "why"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        promise = r["promise"]
+        table.add_row(
+            Text(Path(str(r["file"])).name),
+            Text(" ".join([str(r["class"]), *map(str, cast(list[str], r["flags"]))]), style="bold"),
+            Text(str(r["rule"])),
+            f"{r['confidence']:.2f}",
+            Text(str(r["ticket_id"] or "—")),
+            Text(cast(dict[str, str], promise)["means"] if promise else "—"),
+            Text(review.clean_excerpt(str(r.get("error") or r["evidence"]), 200)),
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------------------------- review
+
+ThresholdOpt = Annotated[
+    float,
+    typer.Option("--threshold", min=0.0, max=1.0, help="Review decisions less sure than this."),
+]
+WhoOpt = Annotated[
+    str | None,
+    typer.Option("--who", help="Your name for the audit (default: $REPLYBENCH_REVIEWER, else your login)."),
+]
+
+
+def _review_panel(item: review.ReviewItem, position: str) -> Panel:
+    m = item.message
+    lines = Text()
+    lines.append(f"received {iso_ms(m.received_at)} · {m.channel} · from ", style="dim")
+    lines.append(m.sender or m.envelope_from or "?")
+    lines.append("\nsubject: ", style="dim")
+    lines.append(review.clean_excerpt(m.subject or "", 200))
+    lines.append("\nclass: ", style="dim")
+    lines.append(f"{m.cls.value if m.cls else '?'}", style="bold")
+    lines.append(f"  rule {m.rule} · confidence {m.confidence if m.confidence is not None else '?'}")
+    if m.evidence:
+        lines.append("\nwhy: ", style="dim")
+        lines.append(review.clean_excerpt(m.evidence, 200))
+    lines.append("\nprobe: ", style="dim")
+    if item.probe is not None:
+        lines.append(f"{item.probe.id} ({item.probe.target_id}, {item.probe.channel})", style="bold")
+        lines.append(f"  by {m.match_method} · confidence {m.match_confidence}")
+    else:
+        lines.append("none")
+    if m.match_detail:
+        lines.append("\nmatch: ", style="dim")
+        lines.append(review.clean_excerpt(m.match_detail, 200))
+    lines.append("\n\n")
+    lines.append(item.excerpt or "(no text)")
+    return Panel(lines, title=f"message {m.id} · {position}", subtitle="; ".join(item.reasons))
+
+
+def _ask_decision(store: Store, item: review.ReviewItem, name: str) -> str:
+    """Prompt until the reviewer types a decision that can be applied: 'decided', 'skipped' or 'quit'."""
+    while True:
+        answer = typer.prompt("decision", default="", show_default=False).strip()
+        key, _, rest = answer.partition(" ")
+        if key == "q":
+            return "quit"
+        if key == "s":
+            return "skipped"
+        try:
+            if key == "":
+                review.decide(store, item.message.id, who=name, confirm=True)
+            elif key == "x":
+                review.decide(store, item.message.id, who=name, probe_id="")
+            elif key == "p":
+                review.decide(store, item.message.id, who=name, probe_id=rest.strip())
+            else:
+                review.decide(store, item.message.id, who=name, cls=review.parse_class(key))
+        except review.ReviewError as exc:
+            errors.print(f"[red]{escape(str(exc))}[/] · {review.choices_help()}")
+            continue
+        return "decided"
+
+
+@app.command(name="review")
+def review_queue(
+    workspace: WorkspaceOpt = Path("."),
+    threshold: ThresholdOpt = REVIEW_THRESHOLD,
+    run_id: Annotated[str | None, typer.Option("--run", help="Only messages of this run.")] = None,
+    who: WhoOpt = None,
+    list_only: Annotated[bool, typer.Option("--list", help="Print the queue and exit.")] = False,
+) -> None:
+    """Confirm or correct the decisions the machine is unsure of; your decisions win in every report."""
+    ws = operations.open_workspace(workspace)
+    store = operations.workspace_store(ws)
+    try:
+        items = review.queue(store, threshold, run_id)
+        if not items:
+            console.print(f"Nothing to review: every decision is at least {threshold:.2f} sure or decided.")
+            return
+        if list_only:
+            table = Table(show_edge=False)
+            for col in ("message", "class", "rule", "conf.", "probe", "match", "excerpt"):
+                table.add_column(col)
+            for item in items:
+                m = item.message
+                table.add_row(
+                    str(m.id),
+                    m.cls.value if m.cls else "?",
+                    m.rule or "",
+                    f"{m.confidence:.2f}" if m.confidence is not None else "",
+                    m.probe_id or "—",
+                    f"{m.match_method} {m.match_confidence:.2f}" if m.match_confidence is not None else "—",
+                    Text(review.clean_excerpt(item.excerpt, 80).replace("\n", " ")),
+                )
+            console.print(table)
+            console.print(f"{len(items)} to review.")
+            return
+        name = review.reviewer_name(who)
+        decided = 0
+        console.print(review.choices_help())
+        for n, item in enumerate(items, 1):
+            console.print(_review_panel(item, f"{n} of {len(items)}"))
+            outcome = _ask_decision(store, item, name)
+            if outcome == "quit":
+                break
+            decided += outcome == "decided"
+        console.print(f"{decided} decision(s) stored as {name}; they win in every report.")
+    finally:
+        store.close()
+
+
+@app.command()
+def override(
+    message_id: Annotated[int, typer.Argument(help="The message (its id in `replybench review --list`).")],
+    workspace: WorkspaceOpt = Path("."),
+    cls: Annotated[
+        str | None, typer.Option("--class", help="The class it really is (human, deflection, auto_ack …).")
+    ] = None,
+    probe_id: Annotated[str | None, typer.Option("--probe", help="The probe it really answers.")] = None,
+    unmatch: Annotated[bool, typer.Option("--unmatch", help="It answers no probe.")] = False,
+    confirm: Annotated[bool, typer.Option("--confirm", help="The machine was right.")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="Why, for the audit.")] = None,
+    who: WhoOpt = None,
+) -> None:
+    """Decide one message's class or probe without the interactive queue (for scripts)."""
+    if unmatch and probe_id:
+        raise ReplybenchError("give either --probe or --unmatch, not both")
+    ws = operations.open_workspace(workspace)
+    store = operations.workspace_store(ws)
+    try:
+        updated = review.decide(
+            store,
+            message_id,
+            who=review.reviewer_name(who),
+            cls=review.parse_class(cls) if cls else None,
+            probe_id="" if unmatch else probe_id,
+            note=note,
+            confirm=confirm,
+        )
+    finally:
+        store.close()
+    assert updated.override is not None
+    console.print(
+        f"message {message_id}: {updated.cls.value if updated.cls else '?'}, "
+        f"probe {updated.probe_id or 'none'} (decided by {updated.override.who})",
+        markup=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------- compare, sla

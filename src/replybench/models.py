@@ -97,6 +97,8 @@ class MessageClass(StrEnum):
 NOT_A_RESPONSE = frozenset({MessageClass.BOUNCE, MessageClass.MARKETING, MessageClass.OWN_COPY})
 #: Classes that answer but are not a person answering (design §5: excluded from "first human response").
 NOT_HUMAN = NOT_A_RESPONSE | {MessageClass.AUTO_ACK, MessageClass.OUT_OF_OFFICE, MessageClass.UNKNOWN}
+#: Classes of a person's reply: timed as the first human response (a deflection is a person's reply too).
+HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
 
 
 # --------------------------------------------------------------------------------------------- opening hours

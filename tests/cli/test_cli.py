@@ -144,18 +144,36 @@ def test_classify_prints_one_json_line_per_file(tmp_path: Path) -> None:
     files = sorted((RESOURCES / "emails").glob("*.eml"))
     garbage = tmp_path / "garbage.eml"
     garbage.write_bytes(b"\x00\xff\xfe not an email")
-    done = cli("classify", *map(str, files), str(garbage))
+    done = cli("classify", "--json", *map(str, files), str(garbage))
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == len(files) + 1
     for line, path in zip(lines, [*files, garbage], strict=True):
         assert line["file"] == str(path)
-        assert {"class", "rule", "confidence"} <= set(line)
+        assert {"class", "flags", "rule", "confidence", "evidence", "ticket_id", "promise"} <= set(line)
         assert 0.0 <= line["confidence"] <= 1.0
     by_name = {Path(line["file"]).name: line for line in lines}
     for name, line in by_name.items():
         if "__" in name:
             assert line["class"] == name.split("__")[0], name
+    assert any(line["ticket_id"] for line in lines), "help-desk receipts name their ticket"
+    assert any(line["promise"] for line in lines), "some acknowledgement states a response time"
+
+
+def test_classify_shows_a_table_for_people(tmp_path: Path) -> None:
+    eml = tmp_path / "ack.eml"
+    eml.write_bytes(
+        b"From: Acme Support <support@acme.example>\r\nTo: anna@p.example\r\n"
+        b"Subject: [#48213] We have received your request\r\nAuto-Submitted: auto-replied\r\n"
+        b"Message-ID: <x1@acme.example>\r\n\r\n"
+        b"Thank you for contacting us. Your request #48213 has been received; we will reply within "
+        b"2 business days.\r\n"
+    )
+    done = cli("classify", str(eml))
+    assert done.returncode == 0, done.stderr
+    assert "auto_ack" in done.stdout
+    assert "48213" in done.stdout
+    assert "2 business days" in done.stdout
 
 
 @pytest.mark.slow

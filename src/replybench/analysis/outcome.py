@@ -55,6 +55,18 @@ class Outcome:
     deflected: bool = False
     out_of_office: bool = False
     first_auto_at: datetime | None = None
+    holding: bool = False
+    first_answer_at: datetime | None = None
+    answer_response_s: float | None = None
+    ticket_id: str | None = None
+    promise: str | None = None
+    promise_due_at: datetime | None = None
+    promise_kept: bool | None = None
+    quality_matched: str | None = None
+    quality_missing: str | None = None
+    answered_all: bool | None = None
+    personalised: bool | None = None
+    needs_review: bool = False
 
     @property
     def was_sent(self) -> bool:

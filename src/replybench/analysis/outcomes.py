@@ -10,14 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypeVar
 
+from replybench.analysis.assess import best_quality, is_answer, is_holding, stated_promise
 from replybench.analysis.outcome import Outcome
 from replybench.clock import BusinessClock
-from replybench.models import NOT_A_RESPONSE, MessageClass, ProbeState, Target
+from replybench.models import (
+    HUMAN_CLASSES,
+    NOT_A_RESPONSE,
+    MessageClass,
+    Persona,
+    ProbeScript,
+    ProbeState,
+    Target,
+)
 from replybench.store import MessageRecord, ProbeRecord, RunRecord, Store
 from replybench.timefmt import utcnow
 
-HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
+_M = TypeVar("_M", ProbeScript, Persona)
+
+#: Decisions less sure than this wait for a person (``replybench review``); outcomes flag them.
+REVIEW_THRESHOLD = 0.7
+
+
+def needs_review(message: MessageRecord, threshold: float = REVIEW_THRESHOLD) -> bool:
+    """True when the machine is unsure of a message's class or match and no person has decided yet."""
+    if message.override is not None or message.cls is MessageClass.OWN_COPY:
+        return False
+    unsure_class = message.confidence is not None and message.confidence < threshold
+    unsure_match = message.match_confidence is not None and message.match_confidence < threshold
+    return unsure_class or unsure_match
 
 
 def _is_status_notice(message: MessageRecord) -> bool:
@@ -26,9 +48,20 @@ def _is_status_notice(message: MessageRecord) -> bool:
 
 
 def outcome_for(
-    probe: ProbeRecord, run: RunRecord, target: Target, messages: Iterable[MessageRecord], now: datetime
+    probe: ProbeRecord,
+    run: RunRecord,
+    target: Target,
+    messages: Iterable[MessageRecord],
+    now: datetime,
+    *,
+    script: ProbeScript | None = None,
+    persona: Persona | None = None,
 ) -> Outcome:
-    """The outcome of one probe from its record and the messages matched to it, as known at ``now``."""
+    """The outcome of one probe from its record and the messages matched to it, as known at ``now``.
+
+    ``script`` and ``persona`` (from the run's snapshot) let the human replies be scored against the rubric.
+    """
+    messages = list(messages)
     sent = probe.sent_at is not None and probe.state in (ProbeState.SENT, ProbeState.CLOSED)
     horizon = probe.closes_at if sent else None
     observed_until = min(horizon, now) if horizon is not None and probe.state is ProbeState.SENT else horizon
@@ -45,9 +78,23 @@ def outcome_for(
     humans = [m for m in in_time if m.cls in HUMAN_CLASSES]
     first = responses[0] if responses else None
     human = humans[0] if humans else None
-    response_s = human_s = business_s = horizon_business_s = None
+    answer = next((m for m in humans if is_answer(m)), None)
+    promise = stated_promise(probe, in_time)
+    quality = best_quality(script, persona, humans)
+    response_s = human_s = business_s = horizon_business_s = answer_s = None
+    promise_due: datetime | None = None
+    promise_kept: bool | None = None
     if sent and probe.sent_at is not None:
         clock = BusinessClock.for_target(target)
+        if answer is not None:
+            answer_s = max(0.0, (answer.received_at - probe.sent_at).total_seconds())
+        if promise is not None:
+            promise_due = promise.deadline(probe.sent_at, clock)
+            if promise_due is not None:
+                if answer is not None and answer.received_at <= promise_due:
+                    promise_kept = True
+                elif observed_until is not None and observed_until >= promise_due:
+                    promise_kept = False
         if first is not None:
             response_s = max(0.0, (first.received_at - probe.sent_at).total_seconds())
         if human is not None:
@@ -78,7 +125,7 @@ def outcome_for(
         response_s=response_s,
         human_response_s=human_s,
         human_response_business_s=business_s,
-        quality=None,
+        quality=quality.score if quality else None,
         first_response_clock=first.received_clock if first else None,
         first_human_clock=human.received_clock if human else None,
         auto_acked=any(m.cls is MessageClass.AUTO_ACK for m in in_time),
@@ -91,6 +138,18 @@ def outcome_for(
         deflected=any(m.cls is MessageClass.DEFLECTION for m in in_time),
         out_of_office=any(m.cls is MessageClass.OUT_OF_OFFICE for m in in_time),
         first_auto_at=next((m.received_at for m in in_time if m.cls is MessageClass.AUTO_ACK), None),
+        holding=any(is_holding(m) for m in in_time),
+        first_answer_at=answer.received_at if answer else None,
+        answer_response_s=answer_s,
+        ticket_id=next((m.ticket_id for m in messages if m.ticket_id), None),
+        promise=promise.phrase if promise else None,
+        promise_due_at=promise_due,
+        promise_kept=promise_kept,
+        quality_matched="; ".join(quality.required + quality.optional) if quality else None,
+        quality_missing="; ".join(quality.missing) if quality else None,
+        answered_all=quality.answered_all if quality else None,
+        personalised=quality.personalised if quality else None,
+        needs_review=any(needs_review(m) for m in messages),
     )
 
 
@@ -107,6 +166,29 @@ def build_outcomes(store: Store, run_ids: Iterable[str] | None = None) -> list[O
             if m.probe_id:
                 by_probe.setdefault(m.probe_id, []).append(m)
         targets = {tid: Target.model_validate(t) for tid, t in run.snapshot.get("targets", {}).items()}
+        scripts = _snapshot_models(run, "scripts", ProbeScript)
+        personas = _snapshot_models(run, "personas", Persona)
         for probe in store.probes(run.id):
-            out.append(outcome_for(probe, run, targets[probe.target_id], by_probe.get(probe.id, []), now))
+            out.append(
+                outcome_for(
+                    probe,
+                    run,
+                    targets[probe.target_id],
+                    by_probe.get(probe.id, []),
+                    now,
+                    script=scripts.get(probe.script_id),
+                    persona=personas.get(probe.persona_id),
+                )
+            )
+    return out
+
+
+def _snapshot_models(run: RunRecord, key: str, model: type[_M]) -> dict[str, _M]:
+    """Scripts or personas from a run's snapshot; one that no longer validates is left out (not scored)."""
+    out: dict[str, _M] = {}
+    for item_id, data in run.snapshot.get(key, {}).items():
+        try:
+            out[item_id] = model.model_validate(data)
+        except ValueError:
+            continue
     return out

@@ -20,13 +20,12 @@ from replybench.classify import Classification, classify_email
 from replybench.classify.chat import classify_chat
 from replybench.engine.match import match_message
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
-from replybench.models import MessageClass, ProbeState
+from replybench.models import HUMAN_CLASSES, MessageClass, ProbeState
 from replybench.store import MessageRecord, Store
 from replybench.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
 #: A match must be at least this sure before the engine acts on it (reconciles or closes the probe); a
 #: weaker one (a sender-domain guess, conflicting evidence) is recorded and waits for a person's review.
 ACT_ON_MATCH = 0.7
