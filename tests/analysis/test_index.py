@@ -86,9 +86,9 @@ def test_never_answering_target_scores_zero() -> None:
 
 
 def test_instant_perfect_answers_score_100_and_quality_enters_when_scored() -> None:
-    perfect = [probe("t", 0.0, pid=f"p{i}", quality=1.0) for i in range(5)]
+    perfect = [probe("t", 0.0, pid=f"p{i}", quality=100.0) for i in range(5)]
     assert responsiveness(perfect).value == pytest.approx(100.0)
-    half = [probe("t", HORIZON_S / 2, pid=f"p{i}", quality=0.5) for i in range(4)]
+    half = [probe("t", HORIZON_S / 2, pid=f"p{i}", quality=50.0) for i in range(4)]
     score = responsiveness(half)
     assert (score.rate, score.speed, score.quality, score.quality_n) == (1.0, 0.5, 0.5, 4)
     assert score.value == pytest.approx(100 * (0.4 + 0.2 + 0.1))

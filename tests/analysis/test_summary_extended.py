@@ -37,7 +37,7 @@ def table() -> list[Outcome]:
         probe("beta", None, pid="b2", bounced=True, run="r1"),
         probe("beta", None, pid="b3", bounced=True, run="r2"),
         # gamma: five replies over two days, quality scored.
-        *(probe("gamma", h * HOUR, pid=f"g{h}", quality=0.8, run="r1") for h in (0.5, 2, 5, 20, 40)),
+        *(probe("gamma", h * HOUR, pid=f"g{h}", quality=80.0, run="r1") for h in (0.5, 2, 5, 20, 40)),
     ]
 
 
@@ -139,7 +139,7 @@ outcome_st = st.builds(
     sent=st.booleans(),
     ack=st.none() | st.floats(0.1, 30),
     bounced=st.booleans(),
-    q=st.none() | st.floats(0, 1),
+    q=st.none() | st.floats(0, 100),
 )
 
 

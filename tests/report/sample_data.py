@@ -104,6 +104,33 @@ PLAN: dict[str, list[tuple[str, float | None, float | None]]] = {
 
 NOT_SENT = {"failed", "skipped", "uncertain", "blocked"}
 
+# Reply intelligence on top of the plan (none of it changes the timing of the first human reply):
+#   every auto-acknowledgement states a promise ("within two business days") and carries a ticket number;
+#   a few human replies are not real answers: a deflection, a holding reply alone, a holding reply followed
+#   by the real answer a day later; replies to the refund question are scored against its rubric.
+DEFLECTED = {("kreditwerk", 1)}
+HOLDING_ONLY = {("telemax", 1)}
+HOLDING_THEN_ANSWER = {("warenkorb", 2)}
+NEEDS_REVIEW = {("lumenstrom", 1), ("funkfix", 3)}
+DECIDED = {("lumenstrom", 3)}  # a person overruled the classifier (it had said auto_ack)
+PROMISE = "within two business days"
+RUBRIC_SCRIPT = "refund-question"
+#: Quality of the answered refund questions (FunkFix's one reply was not scored).
+QUALITY: dict[tuple[str, int], float] = {
+    ("nordbank", 0): 100.0,
+    ("nordbank", 3): 100.0,
+    ("kreditwerk", 0): 80.0,
+    ("alpenkasse", 0): 75.0,
+    ("alpenkasse", 3): 85.0,
+    ("telemax", 0): 55.0,
+    ("telemax", 3): 100.0,
+    ("netzwelle", 0): 40.0,
+    ("shopline", 0): 100.0,
+    ("shopline", 3): 55.0,
+    ("lumenstrom", 0): 85.0,
+    ("lumenstrom", 3): 40.0,
+}
+
 
 def make_outcome(**overrides: Any) -> Outcome:
     """A sent probe with a human reply after one hour; override any field."""
@@ -166,6 +193,67 @@ def _probe_id(n: int, tid: str) -> str:
     return f"01JNQ{n:03d}{tid[:4].upper()}"
 
 
+def _number(probe_id: str) -> int:
+    return int(probe_id[5:8])
+
+
+def _ticket(probe_id: str) -> str:
+    return f"#{48000 + _number(probe_id)}"
+
+
+def _business_days(start: datetime, days: int) -> datetime:
+    """``days`` business days (Monday to Friday) after ``start``, at the same time of day."""
+    end = start
+    while days:
+        end += timedelta(days=1)
+        days -= end.weekday() < 5
+    return end
+
+
+def _answers(
+    key: tuple[str, int],
+    t_index: int,
+    p_index: int,
+    script: str,
+    sent: datetime,
+    ack: bool,
+    human: float | None,
+) -> dict[str, Any]:
+    """The reply-intelligence fields of a sent probe of the plan (see DEFLECTED and the rest above)."""
+    answer = human
+    if key in DEFLECTED or key in HOLDING_ONLY:
+        answer = None
+    elif key in HOLDING_THEN_ANSWER and human is not None:
+        answer = human + DAY
+    fields: dict[str, Any] = {
+        "deflected": key in DEFLECTED,
+        "holding": key in HOLDING_ONLY or key in HOLDING_THEN_ANSWER,
+        "answer_response_s": answer,
+        "first_answer_at": None if answer is None else sent + timedelta(seconds=answer),
+        "needs_review": key in NEEDS_REVIEW,
+    }
+    if key in DEFLECTED:
+        fields["first_response_class"] = "deflection"
+    if ack:
+        due = _business_days(sent, 2)
+        fields.update(
+            promise=PROMISE,
+            promise_due_at=due,
+            promise_kept=answer is not None and sent + timedelta(seconds=answer) <= due,
+        )
+    q = QUALITY.get(key) if script == RUBRIC_SCRIPT and human is not None else None
+    if q is not None:
+        complete = q >= 80
+        fields.update(
+            quality=q,
+            quality_matched="refund status; refund timeline" + ("; apology" if q == 100 else ""),
+            quality_missing=None if complete else "order number",
+            answered_all=complete,
+            personalised=(t_index + p_index) % 2 == 0,
+        )
+    return fields
+
+
 def sample_outcomes() -> list[Outcome]:
     """Forty probes over the first eight targets (banking, telecom, retail), by e-mail and web form.
 
@@ -216,6 +304,8 @@ def report_outcomes() -> list[Outcome]:
                 )
                 continue
             sent = due + timedelta(seconds=1.234 + p_index)
+            acked = ack is not None and kind != "ooo"
+            extra = _answers((tid, p_index), t_index, p_index, common["script_id"], sent, acked, human)
             clock = "imap-internaldate" if tid in {"funkfix", "warenkorb"} else "smtp-receipt"
             first_s: float | None = None
             first_class: str | None = None
@@ -229,7 +319,7 @@ def report_outcomes() -> list[Outcome]:
                     state="closed",
                     sent_at=sent,
                     first_response_at=None if first_s is None else sent + timedelta(seconds=first_s),
-                    first_response_class=first_class,
+                    first_response_class=extra.pop("first_response_class", first_class),
                     first_human_at=None if human is None else sent + timedelta(seconds=human),
                     bounced=kind == "bounce",
                     censored=human is None,
@@ -242,6 +332,8 @@ def report_outcomes() -> list[Outcome]:
                     auto_acked=ack is not None and kind != "ooo",
                     replies=(ack is not None) + (human is not None),
                     horizon_business_s=None if human is not None else _business(WAIT.total_seconds()),
+                    ticket_id=_ticket(common["probe_id"]) if acked else None,
+                    **extra,
                 )
             )
     return rows
@@ -257,6 +349,14 @@ _ACK_TEXT = (
     "Your reference is {ref}. Our team usually answers within two business days. Please do not reply to this "
     "e-mail."
 )
+_DEFLECT_TEXT = (
+    "Guten Tag, Vertragsänderungen können wir per E-Mail leider nicht bearbeiten. Bitte rufen Sie unsere "
+    "Hotline unter 0800 123 456 an. Freundliche Grüße, Ihr Kundenservice"
+)
+_HOLD_TEXT = (
+    "Hello Ms Berger, thank you for your patience. I have passed your question on to our billing team and "
+    "will get back to you as soon as I hear from them. Kind regards, Tom"
+)
 _OOO_TEXT = "Ich bin bis einschließlich 14.03. nicht im Büro und habe keinen Zugriff auf meine E-Mails."
 _BOUNCE_TEXT = (
     "This is the mail system at host mx1.relay.example. I'm sorry to have to inform you that your message "
@@ -266,7 +366,15 @@ _BOUNCE_TEXT = (
 
 
 def _message(
-    probe: Outcome, n: int, delay: float, cls: str, subject: str, text: str, *, after_horizon: bool = False
+    probe: Outcome,
+    n: int,
+    delay: float,
+    cls: str,
+    subject: str,
+    text: str,
+    *,
+    after_horizon: bool = False,
+    **extra: Any,
 ) -> MessageRow:
     assert probe.sent_at is not None
     received = probe.sent_at + timedelta(seconds=delay)
@@ -283,7 +391,9 @@ def _message(
             "in-reply-to",
         ),
         "bounce": ("dsn:action-failed", 1.0, "Action: failed; Status: 5.1.1", "dsn-original"),
+        "deflection": ("text:deflection", 0.9, "Bitte rufen Sie unsere Hotline … an", "in-reply-to"),
     }[cls]
+    extra.setdefault("match_confidence", {"token": 0.97, "in-reply-to": 1.0, "dsn-original": 1.0}[method])
     return MessageRow(
         probe_id=probe.probe_id,
         message_store_id=n,
@@ -298,6 +408,7 @@ def _message(
         subject=subject,
         excerpt=clean_text(text, EXCERPT_CHARS),
         after_horizon=after_horizon,
+        **extra,
     )
 
 
@@ -314,21 +425,51 @@ def sample_evidence(outcomes: list[Outcome] | None = None) -> list[MessageRow]:
         if o.sent_at is None:
             continue
         subject = SUBJECTS[o.script_id]
-        ref = f"#{48000 + n}"
+        ref = _ticket(o.probe_id)
+        key = (o.target_id, i)
         if ack is not None:
             n += 1
             if kind == "ooo":
-                rows.append(_message(o, n, ack, "out_of_office", f"Abwesenheitsnotiz: {subject}", _OOO_TEXT))
+                ooo = _message(o, n, ack, "out_of_office", f"Abwesenheitsnotiz: {subject}", _OOO_TEXT)
+                rows.append(replace(ooo, confidence=0.62) if key in NEEDS_REVIEW else ooo)
             else:
                 text = _ACK_TEXT.format(ref=ref)
-                rows.append(_message(o, n, ack, "auto_ack", f"[{ref}] We received your message", text))
+                rows.append(
+                    _message(o, n, ack, "auto_ack", f"[{ref}] We received your message", text, ticket_id=ref)
+                )
         if kind == "bounce":
             n += 1
             text = _BOUNCE_TEXT.format(tid=o.target_id)
             rows.append(_message(o, n, 3.2, "bounce", "Undelivered Mail Returned to Sender", text))
         if human is not None:
             n += 1
-            rows.append(_message(o, n, human, "human", f"Re: {subject}", _HUMAN_TEXT))
+            reply = f"Re: {subject}"
+            if key in DEFLECTED:
+                phrase = "Bitte rufen Sie unsere Hotline an"
+                rows.append(_message(o, n, human, "deflection", reply, _DEFLECT_TEXT, deflection=phrase))
+            elif key in HOLDING_ONLY or key in HOLDING_THEN_ANSWER:
+                rows.append(_message(o, n, human, "human", reply, _HOLD_TEXT, holding=True))
+                if key in HOLDING_THEN_ANSWER:
+                    n += 1
+                    rows.append(_message(o, n, human + DAY, "human", reply, _HUMAN_TEXT))
+            elif key in DECIDED:
+                decision: dict[str, Any] = {
+                    "decided_by": "m.keller",
+                    "decided_at": datetime(2025, 3, 11, 16, 5, tzinfo=UTC),
+                    "decision_note": "signed by an agent; the template fooled the rule",
+                    "machine_cls": "auto_ack",
+                }
+                rows.append(_message(o, n, human, "human", reply, _HUMAN_TEXT, **decision))
+            elif key in NEEDS_REVIEW:
+                rows.append(
+                    replace(
+                        _message(o, n, human, "human", reply, _HUMAN_TEXT),
+                        match_method="subject",
+                        match_confidence=0.55,
+                    )
+                )
+            else:
+                rows.append(_message(o, n, human, "human", reply, _HUMAN_TEXT))
         if kind == "late":
             n += 1
             late = WAIT.total_seconds() + 20 * HOUR
@@ -371,6 +512,18 @@ def hostile_outcomes() -> list[Outcome]:
         state="closed" + HOSTILE,
         script_id=HOSTILE,
         persona_id=HOSTILE,
+        ticket_id=HOSTILE,
+        promise=HOSTILE,
+        promise_due_at=START + timedelta(hours=2),
+        promise_kept=True,
+        answer_response_s=3600.0,
+        first_answer_at=START + timedelta(hours=1),
+        quality=60.0,
+        quality_matched=HOSTILE,
+        quality_missing=HOSTILE,
+        answered_all=False,
+        personalised=True,
+        needs_review=True,
     )
     return [*report_outcomes(), evil]
 
@@ -394,6 +547,15 @@ def hostile_evidence() -> list[MessageRow]:
             subject=HOSTILE[:120],
             excerpt=HOSTILE[:300],
             after_horizon=bool(i),
+            match_confidence=0.4,
+            deflection=HOSTILE[:120],
+            holding=True,
+            ticket_id=HOSTILE[:120],
+            decided_by=HOSTILE[:120],
+            decided_at=evil.sent_at + timedelta(days=1),
+            decision_note=HOSTILE[:120],
+            machine_cls=HOSTILE[:80],
+            machine_probe_id=HOSTILE[:80],
         )
         for i in range(2)
     ]

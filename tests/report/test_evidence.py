@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from replybench.analysis.evidence import MessageRow, build_evidence, clean_text
+from replybench.analysis.evidence import MessageRow, build_evidence, clean_text, message_row
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.models import MessageClass
-from replybench.store import ProbeRecord, RunRecord, Store, open_store
+from replybench.store import MessageRecord, OverrideRecord, ProbeRecord, RunRecord, Store, open_store
 from tests.storebuilders import planned_probes
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -116,3 +116,72 @@ def test_clean_text() -> None:
     assert clean_text("abcdefghijkl", 5) == "abcd…"
     assert clean_text("\u2066x\u2069", 5) == "x"
     assert {f.name for f in fields(MessageRow)} >= {"excerpt", "after_horizon", "message_id", "clock"}
+
+
+def _record(**overrides: object) -> MessageRecord:
+    base = MessageRecord(
+        id=7,
+        channel="email",
+        source="smtp://x",
+        raw=b"",
+        sha256="0" * 64,
+        received_at=T0 + timedelta(hours=1),
+        received_clock="smtp-receipt",
+        observed_at=T0 + timedelta(hours=1),
+        status="parsed",
+        probe_id="r1-p0",
+        match_method="in-reply-to",
+        cls=MessageClass.HUMAN,
+        rule="text:personal-reply",
+        confidence=0.8,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def test_excerpt_is_the_replys_own_words_without_the_quoted_inquiry() -> None:
+    text = (
+        "Thanks, we will call you tomorrow.\n\nBest regards\nTom\n\n"
+        "On Mon, 3 Mar 2025 at 09:00, Anna <a@x.example> wrote:\n> my question about the refund\n> thanks"
+    )
+    assert message_row(_record(text=text), None).excerpt == "Thanks, we will call you tomorrow."
+    quoted_only = "> only a quotation\n> of our inquiry"
+    assert message_row(_record(text=quoted_only), None).excerpt == "> only a quotation > of our inquiry"
+    assert message_row(_record(text=None), None).excerpt == ""
+
+
+def test_flags_match_confidence_and_a_persons_decision() -> None:
+    decision = OverrideRecord(
+        who="anna\u202e<b>",
+        at=T0 + timedelta(days=1),
+        note="signed\nby a person",
+        cls=MessageClass.HUMAN,
+        probe_id=None,
+        machine_cls=MessageClass.AUTO_ACK,
+        machine_probe_id="r1-p0",
+    )
+    row = message_row(
+        _record(
+            detail={"deflection": "please call\tour hotline", "holding": "we'll get back to you"},
+            ticket_id="48213",
+            match_confidence=0.62,
+            override=decision,
+        ),
+        None,
+    )
+    assert (row.deflection, row.holding, row.ticket_id, row.match_confidence) == (
+        "please call our hotline",
+        True,
+        "48213",
+        0.62,
+    )
+    assert row.decided and row.decided_by == "anna<b>" and row.decided_at == T0 + timedelta(days=1)
+    assert row.decision_note == "signed by a person"
+    assert row.machine_cls == "auto_ack", "the person changed the class: the machine's is kept"
+    assert row.machine_probe_id is None, "the matcher's probe stands"
+    plain = message_row(_record(), None)
+    assert not plain.decided and plain.machine_cls is None and plain.deflection == "" and not plain.holding
+    confirmed = replace(decision, machine_cls=MessageClass.HUMAN)
+    assert message_row(_record(override=confirmed), None).machine_cls is None, "a person agreed"
+    moved = replace(decision, cls=None, probe_id="r1-p1", machine_probe_id=None)
+    row = message_row(_record(probe_id="r1-p1", override=moved), None)
+    assert (row.machine_cls, row.machine_probe_id) == (None, ""), "the matcher had no probe for it"

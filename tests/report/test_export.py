@@ -15,7 +15,7 @@ import pytest
 from replybench.analysis.outcome import EXPORT_FIELDS, Outcome
 from replybench.report.export import write_outcomes
 from replybench.timefmt import parse_iso
-from tests.report.sample_data import make_outcome, sample_outcomes
+from tests.report.sample_data import START, make_outcome, report_outcomes, sample_outcomes
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 DATETIME_FIELDS = [f.name for f in fields(Outcome) if "datetime" in str(f.type)]
@@ -119,3 +119,74 @@ def test_empty_table_and_unknown_format() -> None:
     assert _export("csv", []) == ",".join(EXPORT_FIELDS) + "\r\n"
     with pytest.raises(ValueError, match="unknown export format"):
         _export("xlsx", [])
+
+
+REPLY_FIELDS = (
+    "holding",
+    "first_answer_at",
+    "answer_response_s",
+    "ticket_id",
+    "promise",
+    "promise_due_at",
+    "promise_kept",
+    "quality",
+    "quality_matched",
+    "quality_missing",
+    "answered_all",
+    "personalised",
+    "needs_review",
+)
+
+
+def test_reply_intelligence_fields_in_both_formats() -> None:
+    from datetime import timedelta
+
+    kept = make_outcome(
+        probe_id="k",
+        holding=True,
+        first_answer_at=START + timedelta(hours=2, milliseconds=5),
+        answer_response_s=7200.005,
+        ticket_id="#48213",
+        promise="within 2 business days",
+        promise_due_at=START + timedelta(days=2),
+        promise_kept=True,
+        quality=87.5,
+        quality_matched="refund status; timeline",
+        quality_missing="order number",
+        answered_all=False,
+        personalised=True,
+        needs_review=True,
+    )
+    open_ = make_outcome(probe_id="o", promise="binnen 48 Stunden", promise_kept=None)
+    records = list(csv.DictReader(io.StringIO(_export("csv", [kept, open_]), newline="")))
+    assert set(REPLY_FIELDS) <= set(EXPORT_FIELDS)
+    k, o = records
+    assert k["holding"] == "true" and k["needs_review"] == "true"
+    assert k["first_answer_at"] == "2025-03-03T10:00:00.005Z"
+    assert ISO_MS_Z.match(k["promise_due_at"])
+    assert k["promise_kept"] == "true" and k["answered_all"] == "false" and k["personalised"] == "true"
+    assert float(k["answer_response_s"]) == 7200.005 and float(k["quality"]) == 87.5
+    assert (k["ticket_id"], k["quality_matched"]) == ("#48213", "refund status; timeline")
+    for name in (
+        "promise_kept",
+        "answered_all",
+        "personalised",
+        "first_answer_at",
+        "promise_due_at",
+        "quality",
+    ):
+        assert o[name] == "", f"None is an empty cell: {name}"
+    assert o["holding"] == "false" and o["needs_review"] == "false"
+    data = json.loads(_export("json", [kept, open_]))
+    assert all(name in data[0] for name in REPLY_FIELDS)
+    assert data[0]["promise_kept"] is True and data[0]["answered_all"] is False
+    assert data[0]["promise_due_at"] == "2025-03-05T08:00:00.000Z"
+    assert data[1]["promise_kept"] is None and data[1]["needs_review"] is False
+    assert [_rebuild(r) for r in data] == [kept, open_]
+
+
+def test_the_report_fixture_round_trips_with_its_reply_fields() -> None:
+    outcomes = report_outcomes()
+    assert any(o.promise_kept is False for o in outcomes) and any(o.quality is not None for o in outcomes)
+    data = json.loads(_export("json", outcomes))
+    assert [_rebuild(r) for r in data] == outcomes

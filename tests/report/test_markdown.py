@@ -26,6 +26,7 @@ SECTIONS = [
     "How long replies took",
     "When the inquiry was sent",
     "Acknowledgement or answer",
+    "Answers and promises",
     "Bounces and undeliverable inquiries",
     "Methods",
     "Evidence",

@@ -24,6 +24,7 @@ def test_one_row_per_target_plus_overall() -> None:
     assert headers[:3] == ["Target", "Industry", "Sent"]
     assert "Median first\nhuman reply" in headers
     assert headers[-3:] == ["Auto-\nack", "Boun-\nced", "Cen-\nsored"]
+    assert "Real\nanswers" in headers
 
 
 def test_printed_summary_has_names_numbers_and_censoring_note() -> None:
@@ -36,6 +37,20 @@ def test_printed_summary_has_names_numbers_and_censoring_note() -> None:
     assert "censored at the wait limit (11 of 36 sent)" in text
     # fastest first
     assert text.index("Netzwelle Fiber") < text.index("Alpenkasse") < text.index("FunkFix")
+
+
+def test_real_answers_column_counts_answers_over_sent() -> None:
+    rows = [
+        make_outcome(probe_id="a", answer_response_s=3600.0),
+        make_outcome(probe_id="b", holding=True),  # a person replied, but only to say they would
+        make_outcome(probe_id="c", deflected=True, first_response_class="deflection"),
+        make_outcome(probe_id="d", sent_at=None, state="failed", answer_response_s=None),
+    ]
+    text = _render(rows)
+    acme = next(line for line in text.splitlines() if "ACME Corp" in line)
+    assert "1/3" in acme, acme
+    total = next(line for line in text.splitlines() if "All targets" in line)
+    assert "1/3" in total
 
 
 def test_names_are_never_parsed_as_rich_markup() -> None:
@@ -56,5 +71,6 @@ def test_narrow_consoles_get_the_compact_table_that_fits() -> None:
     assert "Industry" not in text
     full = summary_table(sample_outcomes())
     compact = summary_table(sample_outcomes(), compact=True)
-    assert len(compact.columns) == len(full.columns) - 5
+    assert len(compact.columns) == len(full.columns) - 6
+    assert "Real" not in text, "the compact table leaves out the real answers"
     assert compact.row_count == full.row_count

@@ -2,10 +2,14 @@
 
 Reports consume tables, never store records. :func:`build_evidence` reads the messages matched to the probes
 of some runs and reduces each to a :class:`MessageRow`: when and by which clock it arrived, how it was matched
-and classified (class, rule, confidence, the classifier's evidence), its Message-ID header, subject and the
-start of its text, and whether it arrived after the probe's horizon (so it did not count).
+(method and confidence) and classified (class, rule, confidence, the classifier's evidence), what the
+classifier flagged (a deflection phrase, a holding reply, a ticket id), whether a person decided its class or
+probe (who, when, their note, and what the machine had said), its Message-ID header, subject and the start of
+the reply's own words (:func:`replybench.classify.newtext.new_text`: no quoted original, no signature), and
+whether it arrived after the probe's horizon (so it did not count).
 
-Subject, text, Message-ID and the classifier's evidence come from the company's reply: they are UNTRUSTED.
+Subject, text, Message-ID, ticket id, the deflection phrase and the classifier's evidence come from the
+company's reply, and a reviewer's name and note are free text: they are UNTRUSTED.
 The rows carry them as plain text, shortened, with whitespace collapsed and control and bidirectional-override
 characters removed (so an excerpt cannot fake line structure or reverse the text around it); making them safe
 for HTML or Markdown remains the job of the output format's escaping.
@@ -18,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from replybench.classify.newtext import new_text
 from replybench.store import MessageRecord, ProbeRecord, Store
 
 EVIDENCE_CHARS = 200
@@ -26,6 +31,10 @@ SUBJECT_CHARS = 120
 """Longest subject kept in a :class:`MessageRow`."""
 EXCERPT_CHARS = 300
 """Longest text excerpt kept in a :class:`MessageRow`."""
+EXCERPT_SOURCE_CHARS = 4000
+"""How much of a message's text is split into its own words for the excerpt (the excerpt is the start)."""
+FLAG_CHARS = 120
+"""Longest deflection phrase, ticket id, reviewer name or note kept in a :class:`MessageRow`."""
 
 # C0/C1 controls (whitespace among them is collapsed first), zero-width and bidirectional formatting characters.
 _INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -55,9 +64,16 @@ class MessageRow:
     ``clock`` names the source of ``received_at`` (``smtp-receipt``, ``imap-internaldate``, …). ``cls``,
     ``rule`` and ``confidence`` are the classifier's decision (None before classification); ``evidence`` is
     what the rule saw (at most 200 characters), ``match_method`` how the message was tied to its probe.
-    ``subject`` (at most 120 characters) and ``excerpt`` (the first at most 300 characters of the text) are
+    ``subject`` (at most 120 characters) and ``excerpt`` (the start of the reply's own words, at most 300) are
     untrusted plain text on one line. ``after_horizon`` is True when the message arrived after the probe's
     horizon (``closes_at``) and therefore counts for no statistic.
+
+    Added later (defaults keep older constructors working): ``match_confidence``, how sure the matcher was;
+    ``deflection``, the phrase that sent us to another channel ("" when none); ``holding``, a person's "we
+    will get back to you"; ``ticket_id``, the company's ticket number. When a person decided (``replybench
+    review``), ``decided_by``/``decided_at``/``decision_note`` say who, when and why, and ``machine_cls``
+    (``machine_probe_id``) what the machine had said when the person changed the class (the probe; "" for
+    no probe). ``cls`` and ``probe_id`` are always the effective decisions.
     """
 
     probe_id: str
@@ -73,15 +89,39 @@ class MessageRow:
     subject: str
     excerpt: str
     after_horizon: bool
+    match_confidence: float | None = None
+    deflection: str = ""
+    holding: bool = False
+    ticket_id: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str = ""
+    machine_cls: str | None = None
+    machine_probe_id: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        """True when a person decided this message's class or probe."""
+        return self.decided_by is not None
 
 
 def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow:
     """Reduce one stored message (matched to ``probe``) to a :class:`MessageRow`.
 
-    Without a probe, or a probe without a horizon (never sent), ``after_horizon`` is False.
+    Without a probe, or a probe without a horizon (never sent), ``after_horizon`` is False. The excerpt is
+    the start of the reply's own words; a text that is all quotation keeps its start instead.
     """
     closes_at = probe.closes_at if probe is not None else None
     mid = clean_text(message.message_id, 300) or None
+    own = new_text(message.text[:EXCERPT_SOURCE_CHARS]) if message.text else ""
+    decision = message.override
+    machine_cls: str | None = None
+    machine_probe: str | None = None
+    if decision is not None:
+        if decision.cls is not None and decision.machine_cls is not decision.cls:
+            machine_cls = decision.machine_cls.value if decision.machine_cls is not None else "unclassified"
+        if decision.probe_id is not None and decision.machine_probe_id != (decision.probe_id or None):
+            machine_probe = decision.machine_probe_id or ""
     return MessageRow(
         probe_id=message.probe_id or "",
         message_store_id=message.id,
@@ -94,8 +134,17 @@ def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow
         match_method=message.match_method,
         message_id=mid,
         subject=clean_text(message.subject, SUBJECT_CHARS),
-        excerpt=clean_text(message.text, EXCERPT_CHARS),
+        excerpt=clean_text(own or message.text, EXCERPT_CHARS),
         after_horizon=closes_at is not None and message.received_at > closes_at,
+        match_confidence=message.match_confidence,
+        deflection=clean_text(message.detail.get("deflection"), FLAG_CHARS),
+        holding=bool(message.detail.get("holding")),
+        ticket_id=clean_text(message.ticket_id, FLAG_CHARS) or None,
+        decided_by=None if decision is None else clean_text(decision.who, FLAG_CHARS) or "someone",
+        decided_at=None if decision is None else decision.at,
+        decision_note="" if decision is None else clean_text(decision.note, FLAG_CHARS),
+        machine_cls=machine_cls,
+        machine_probe_id=None if machine_probe is None else clean_text(machine_probe, 80),
     )
 
 

@@ -10,8 +10,8 @@ Definition (:data:`INDEX_FORMULA` is the text the reports print in their Methods
         area under Ŝ from 0 to h; a probe not answered within h counts as h). S is the share of the waiting
         window still left when the answer arrives, averaged over probes: 0 when nobody answers, 1 when every
         probe is answered at once
-    Q = mean quality score of the scored replies, in [0, 1]; when no reply was scored, Q and W_QUALITY are
-        left out of numerator and denominator
+    Q = mean quality of the scored probes (their 0–100 rubric score / 100), in [0, 1]; when no reply was
+        scored, Q and W_QUALITY are left out of numerator and denominator
 
 with the weights :data:`W_RATE` = 0.4, :data:`W_SPEED` = 0.4, :data:`W_QUALITY` = 0.2 and ``h`` the common
 horizon of the comparison (the shortest wait limit among the probes compared), stated next to the index.
@@ -52,7 +52,8 @@ INDEX_FORMULA = (
     "the horizon h (Kaplan–Meier, 1 − S(h)); S = 1 − RMST(h)/h is the speed score, RMST(h) being the "
     "restricted mean time to a first human response up to h (the area under the Kaplan–Meier curve; a probe "
     "not answered within h counts as h), so S is 0 when nobody answers and 1 when every probe is answered "
-    "at once; Q is the mean quality score of the scored replies, in [0, 1]. When no reply was scored, Q and "
+    "at once; Q is the mean rubric score of the scored probes divided by 100, in [0, 1]. When no reply was "
+    "scored, Q and "
     f"its weight are left out: 100 × ({W_RATE:g}·R + {W_SPEED:g}·S) / ({W_RATE:g} + {W_SPEED:g}). h is the "
     "common horizon of the comparison (the shortest wait limit), stated with the index."
 )
@@ -96,6 +97,11 @@ def responsiveness_index(rate: float, speed: float, quality: float | None = None
         return 100.0 * (W_RATE * r + W_SPEED * s) / (W_RATE + W_SPEED)
     q = _unit("quality", quality)
     return 100.0 * (W_RATE * r + W_SPEED * s + W_QUALITY * q) / (W_RATE + W_SPEED + W_QUALITY)
+
+
+def quality_fraction(scores: FloatArray) -> FloatArray:
+    """Rubric scores (0–100, :attr:`Outcome.quality`) as the index's Q scale, [0, 1]."""
+    return np.clip(scores / 100.0, 0.0, 1.0)
 
 
 def index_array(rate: FloatArray, speed: FloatArray, quality: FloatArray) -> FloatArray:
@@ -150,7 +156,7 @@ def responsiveness(outcomes: Sequence[Outcome], horizon_s: float | None = None) 
     durations, observed, usable = cols.timing("first_human")
     km = GroupedKM(np.zeros(int(usable.sum()), dtype=np.int64), durations[usable], observed[usable], 1)
     scored = cols.sent & ~np.isnan(cols.quality)
-    q_sum = np.array([float(np.clip(cols.quality[scored], 0.0, 1.0).sum())])
+    q_sum = np.array([float(quality_fraction(cols.quality[scored]).sum())])
     q_n = np.array([int(scored.sum())], dtype=np.int64)
     h = cols.common_horizon_s() if horizon_s is None else horizon_s
     return index_scores(km, q_sum, q_n, h)[0]

@@ -145,8 +145,10 @@ def outcome_for(
         promise=promise.phrase if promise else None,
         promise_due_at=promise_due,
         promise_kept=promise_kept,
-        quality_matched="; ".join(quality.required + quality.optional) if quality else None,
-        quality_missing="; ".join(quality.missing) if quality else None,
+        quality_matched="; ".join(quality.required + quality.optional)
+        if quality and (quality.required or quality.optional)
+        else None,
+        quality_missing="; ".join(quality.missing) if quality and quality.missing else None,
         answered_all=quality.answered_all if quality else None,
         personalised=quality.personalised if quality else None,
         needs_review=any(needs_review(m) for m in messages),

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from replybench.analysis.columns import GroupBy, OutcomeTable, check_group_by
-from replybench.analysis.index import index_array, index_scores
+from replybench.analysis.index import index_array, index_scores, quality_fraction
 from replybench.analysis.outcome import Outcome
 
 FloatArray = npt.NDArray[np.float64]
@@ -158,7 +158,7 @@ def _metric(counts: FloatArray, p: _Padded, h: float, metric: RankMetric) -> Flo
         return out
     scored = ~np.isnan(p.quality)
     q_n = (counts * scored).sum(axis=-1)
-    q_sum = (counts * np.where(scored, np.clip(p.quality, 0.0, 1.0), 0.0)).sum(axis=-1)
+    q_sum = (counts * np.where(scored, quality_fraction(p.quality), 0.0)).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.where(q_n > 0, q_sum / q_n, np.nan)
     rate = np.clip(1.0 - surv[..., -1], 0.0, 1.0)
@@ -240,7 +240,7 @@ def bootstrap_ranks_table(
         else:
             scored = cols.sent & ~np.isnan(cols.quality)
             q_sum = np.bincount(
-                codes[scored], weights=np.clip(cols.quality[scored], 0.0, 1.0), minlength=g_all
+                codes[scored], weights=quality_fraction(cols.quality[scored]), minlength=g_all
             )
             q_n = np.bincount(codes[scored], minlength=g_all).astype(np.int64)
             scores = index_scores(km, q_sum, q_n, h)

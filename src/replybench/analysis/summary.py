@@ -43,7 +43,7 @@ from scipy import stats
 from replybench.analysis.columns import BoolArray, CodeArray, IntArray, OutcomeTable, check_group_by
 from replybench.analysis.columns import GroupBy as GroupBy
 from replybench.analysis.columns import Measure as Measure
-from replybench.analysis.index import EMPTY_INDEX, IndexScore, index_scores
+from replybench.analysis.index import EMPTY_INDEX, IndexScore, index_scores, quality_fraction
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.rates import EMPTY_RATE, wilson_many
 from replybench.analysis.rates import Rate as Rate
@@ -333,7 +333,7 @@ def _assemble(
     bounced = count(cols.sent & cols.bounced)
     acked = count(cols.sent & cols.auto_acked)
     scored = cols.sent & ~np.isnan(cols.quality)
-    q_sum = np.bincount(codes[scored], weights=np.clip(cols.quality[scored], 0.0, 1.0), minlength=g)
+    q_sum = np.bincount(codes[scored], weights=quality_fraction(cols.quality[scored]), minlength=g)
 
     shares = [human_km.shares_within(float(t)) for t in within_s]
     planned_l, sent_l, human_l = planned.tolist(), sent.tolist(), human.tolist()

@@ -402,7 +402,8 @@ class GroupedKM:
         del rest, n_at, d, counts
         var = np.bincount(self.group, weights=term, minlength=self.n_groups)
         known = self._followed_to(h)
-        value = np.where(known, area, np.nan)
+        # A sum of pieces can overshoot h by an ulp; the area under a survival curve never does.
+        value = np.where(known, np.minimum(area, h), np.nan)
         se = np.where(known, np.sqrt(var), np.nan)
         return value.astype(np.float64), se.astype(np.float64)
 

@@ -65,7 +65,7 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
     answered = ~failed & ~bounced & (rng.random(n) >= no_reply[target]) & (human_s <= SYNTHETIC_WAIT_S)
     acked = ~failed & ~bounced & (rng.random(n) < ack_p[target])
     ack_s = rng.uniform(1.0, 30.0, n).round(3)
-    quality = rng.random(n).round(3)
+    quality = (rng.random(n) * 100).round(1)
     offset_ms = rng.integers(0, 14 * 86400 * 1000, n)
 
     sent = ~failed

@@ -1,11 +1,11 @@
 """How much of a large study the reports show, and how a capped list says so.
 
-The statistics always use every probe: rates, medians, shares, the distribution and the weekday × hour
-heatmap aggregate the whole table, however large. What is capped is what would otherwise grow with the
-number of targets or probes: per-target tables and charts, the per-probe and per-message evidence, and the
-bootstrap behind the rank intervals. Every capped list says so where it is shown ("Showing the 50
-highest- and 50 lowest-ranked of 10,000 targets …"), and the numbers of every target are in the CSV written
-beside the reports (:data:`TARGETS_CSV`); every probe is in ``replybench export``.
+The statistics always use every probe: rates, medians, shares, the distribution and the weekday × hour heatmap
+aggregate the whole table, however large. What is capped is what would otherwise grow with the number of
+targets or probes: per-target tables and charts, the list of stated promises, the per-probe and per-message
+evidence, and the bootstrap behind the rank intervals. Every capped list says so where it is shown ("Showing
+the 50 highest- and 50 lowest-ranked of 10,000 targets …"), and the numbers of every target are in the CSV
+written beside the reports (:data:`TARGETS_CSV`); every probe is in ``replybench export``.
 
 A report of up to :data:`TABLE_MAX_ROWS` targets and :data:`EVIDENCE_MAX_PROBES` probes is not capped at all
 (apart from the per-target charts beyond :data:`CHART_MAX_TARGETS` targets).
@@ -46,6 +46,9 @@ EVIDENCE_MAX_PROBES = 1000
 
 EVIDENCE_MAX_MESSAGES = 3000
 """The per-message evidence lists the messages of the probes shown, at most this many."""
+
+PROMISES_MAX_ROWS = 100
+"""The list of stated promises shows this many (in league order, by due time within a target)."""
 
 SENDS_MAX_ROWS = 500
 """Web sends (forms, chats, and every blocked, failed or uncertain send) listed in the reports."""

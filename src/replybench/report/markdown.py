@@ -17,6 +17,7 @@ from replybench.analysis.evidence import MessageRow
 from replybench.analysis.outcome import Outcome
 from replybench.report.render import (
     NBSP,
+    AnswerRow,
     GroupRow,
     LeagueRow,
     ProbeRow,
@@ -32,6 +33,7 @@ from replybench.report.sections import (
     Bucket,
     Heatmap,
     MessageView,
+    PromiseView,
     Share,
     SplitRow,
 )
@@ -260,6 +262,53 @@ def split_table(split: Sequence[SplitRow], overall: SplitRow, gap: Gap = None) -
     return _table(headers, rows, ["left", *["right"] * (len(headers) - 1)])
 
 
+ANSWER_HEADERS = (
+    "Target",
+    "Sent",
+    "Human replies",
+    "Real answers (95 % CI)",
+    "Median to a real answer (95 % CI)",
+    "Deflected",
+    "Holding only",
+    "Promises stated",
+    "Kept / broken / undetermined",
+    "Median quality",
+    "Answered every point",
+    "Personalised",
+)
+
+
+def answers_table(answers: Sequence[AnswerRow], overall: AnswerRow, gap: Gap = None) -> str:
+    """Answers and promises per target (league order) and over all targets, "All targets" last."""
+
+    def cells(a: AnswerRow, label: str) -> list[str]:
+        st = a.stats
+        quality = a.quality + (f" ({st.scored:,} scored)" if st.scored else "")
+        return [
+            label,
+            f"{st.sent:,}",
+            f"{st.human:,}",
+            _rate_ci(a.answers, a.answers_ci),
+            _with_ci(a.median, a.median_ci),
+            *(f"{n:,}" for n in (st.deflected, st.holding_only, st.promises)),
+            a.outcomes,
+            quality,
+            a.answered_all,
+            a.personalised,
+        ]
+
+    rows = _with_gap([cells(a, a.stats.label) for a in answers], gap, len(ANSWER_HEADERS))
+    rows.append(cells(overall, "All targets"))
+    return _table(ANSWER_HEADERS, rows, ["left", *["right"] * (len(ANSWER_HEADERS) - 1)])
+
+
+def promises_table(promises: Sequence[PromiseView]) -> str:
+    """The stated promises: target and probe, the phrase, when it fell due, the first real answer, if kept."""
+    headers = ["Target", "Probe", "Promise", "Due (UTC)", "First real answer", "Kept?"]
+    rows = [[p.target, p.probe_id, f"“{p.phrase}”", p.due, p.answer, p.status] for p in promises]
+    return _table(headers, rows, ["left"] * len(headers))
+
+
 def bounce_table(bounces: Sequence[BounceRow]) -> str:
     """Targets with bounces: counts, Wilson interval, what the first bounce said."""
     headers = ["Target", "Sent", "Bounced", "Bounce rate (95 % CI)", "Channel", "What the bounce said"]
@@ -281,42 +330,61 @@ def evidence_table(probes: Sequence[ProbeRow]) -> str:
         "Class",
         "First human response",
     ]
-    headers += ["Clock sources", "State"]
+    headers += ["Quality", "Clock sources", "State"]
     rows = []
     for p in probes:
         first = p.first_response_at + (f" (+{p.first_response_after})" if p.first_response_after else "")
         human = p.first_human_at + (f" (+{p.first_human_after})" if p.first_human_after else "")
         flags = [p.state] + (["censored"] if p.censored else []) + (["bounced"] if p.outcome.bounced else [])
+        flags += p.flags
+        if p.answer_after:
+            human += f"; real answer +{p.answer_after}"
+        probe = p.outcome.probe_id + (f" (ticket {p.outcome.ticket_id})" if p.outcome.ticket_id else "")
         rows.append(
             [
-                p.outcome.probe_id,
+                probe,
                 p.outcome.target_name,
                 p.outcome.channel,
                 p.sent_at,
                 first,
                 p.first_response_class.replace("_", " ") or "—",
                 human,
+                _quality(p),
                 " · ".join(f"{name}: {clock}" for name, clock in p.clocks) or "—",
                 ", ".join(flags),
             ]
         )
-    return _table(headers, rows, ["left"] * 9)
+    return _table(headers, rows, ["left"] * len(headers))
+
+
+def _quality(p: ProbeRow) -> str:
+    """A probe's quality score with the rubric points found and missing ("—" when unscored)."""
+    if not p.quality:
+        return "—"
+    o = p.outcome
+    parts = [f"found: {o.quality_matched}"] if o.quality_matched else []
+    parts += [f"missing: {o.quality_missing}"] if o.quality_missing else []
+    parts += ["personalised"] if o.personalised else []
+    return p.quality + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def message_table(messages: Sequence[MessageView]) -> str:
     """Every matched message: probe, times and clock, classification, what it counted as, the text."""
-    headers = ["Probe", "Received at (UTC)", "Clock", "After", "Class", "Rule", "Confidence", "Counted as"]
-    headers += ["Message-ID", "Subject", "Excerpt", "Rule saw"]
+    headers = ["Probe", "Received at (UTC)", "Clock", "After", "Class", "Rule", "Confidence", "Matched by"]
+    headers += ["Counted as", "Flags", "Message-ID", "Subject", "Excerpt", "Rule saw"]
     rows = [
         [
             m.row.probe_id,
             m.received_at,
             m.row.clock,
             m.after or "—",
-            m.cls,
+            _decision(m),
             m.row.rule or "—",
-            m.confidence or "—",
-            m.counted or "—",
+            "—" if m.decided else m.confidence or "—",
+            m.matched or "—",
+            "; ".join([*([m.counted] if m.counted else []), *(["first real answer"] if m.answer else [])])
+            or "—",
+            "; ".join(m.flags) or "—",
             m.row.message_id or "—",
             m.row.subject or "(no subject)",
             m.row.excerpt,
@@ -325,6 +393,14 @@ def message_table(messages: Sequence[MessageView]) -> str:
         for m in messages
     ]
     return _table(headers, rows, ["left"] * len(headers))
+
+
+def _decision(m: MessageView) -> str:
+    """The class, with what the machine had said and who decided when a person did."""
+    text = m.cls + (f" (machine: {m.machine})" if m.machine else "")
+    if m.decided:
+        text += f"; {m.decided}" + (f": “{m.decision_note}”" if m.decision_note else "")
+    return text
 
 
 def render_markdown(
@@ -364,6 +440,8 @@ def render_markdown(
         bucket_table=bucket_table(ctx["buckets"]),
         heatmap_table=heatmap_table(ctx["heatmap"]),
         split_table=split_table(ctx["split"], ctx["split_overall"], league_gap),
+        answers_table=answers_table(ctx["answers"], ctx["answers_overall"], league_gap),
+        promises_table=promises_table(ctx["promises"]),
         bounce_table=bounce_table(ctx["bounces"]),
         evidence_table=evidence_table(ctx["probes"]),
         message_table=message_table(ctx["messages"]),

@@ -47,6 +47,7 @@ from replybench.report.limits import (
     CHART_MAX_TARGETS,
     EVIDENCE_MAX_MESSAGES,
     EVIDENCE_MAX_PROBES,
+    PROMISES_MAX_ROWS,
     RANK_BOOTSTRAP_CELLS,
     RANK_MIN_RESAMPLES,
     SENDS_MAX_ROWS,
@@ -141,6 +142,45 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         "An auto-acknowledgement, out-of-office notice or any other reply that came before a person's (or "
         "instead of one). The acknowledgement split counts each sent probe once: person only, automatic reply "
         "then a person, automatic reply only, or nothing.",
+    ),
+    (
+        "Real answer",
+        "A person's reply that answers the inquiry: neither a deflection nor a holding reply. The time to the "
+        "first real answer is a Kaplan–Meier median like the headline: probes without a real answer by their "
+        "horizon are censored there.",
+    ),
+    (
+        "Holding reply",
+        "A person's “we'll get back to you” that does not answer yet. “Holding only” counts probes that got "
+        "one and no real answer by the wait limit.",
+    ),
+    (
+        "Deflection",
+        "A person's reply that sends the customer to another channel (“please call us”, “use our contact "
+        "form”) instead of answering. It is a first human response, but not a real answer.",
+    ),
+    (
+        "Promise kept",
+        "A promise is the first response time the company stated (on its form's confirmation page, in an "
+        "acknowledgement or in a reply), e.g. “within 2 business days”, due that long after `sent_at` "
+        "(business units in the target's opening hours). It is kept when the first real answer came by that "
+        "deadline; broken when it came later, or none came though we watched past the deadline; undetermined "
+        "otherwise.",
+    ),
+    (
+        "Quality",
+        "Human replies are scored against the inquiry's rubric, reading only the reply's own words (no quoted "
+        "text, no signature): R = share of required points found (1 when there are none); O = share of "
+        "optional points found; score = 100·R without optional points, else 100·(0.8·R + 0.2·O); minus 25 "
+        "per forbidden point found; clamped to [0, 100]. A probe's quality is its best human reply's score; "
+        "the median is over the scored probes. Personalisation is reported beside it and does not change the "
+        "score; “answered every point” means the best reply missed no required point.",
+    ),
+    (
+        "Needs review",
+        "A probe needs review when the classifier or the matcher was unsure of one of its messages (below the "
+        "review threshold) and no person has decided it yet: run `replybench review`. A person's decision "
+        "always wins over the machine's; the evidence shows who decided and what the machine had said.",
     ),
     (
         "Bounce",
@@ -329,6 +369,69 @@ class ProbeRow:
     sent_sort: str = ""
     response_sort: str = ""
     human_sort: str = ""
+    answer_after: str = ""
+    flags: tuple[str, ...] = ()
+    quality: str = ""  # "80" (of 100), "" when unscored
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """Display values of one target (or all targets) in the answers-and-promises table.
+
+    ``*_sort`` are ``data-sort`` values; ``outcomes`` reads "kept / broken / undetermined" of the promises
+    stated ("—" without any), ``answered_all`` and ``personalised`` read "x/y" (y: probes for which it is
+    known), "—" when unknown everywhere.
+    """
+
+    stats: sec.AnswerStats
+    answers: str
+    answers_ci: str
+    answers_sort: str
+    median: str
+    median_ci: str
+    median_sort: str
+    outcomes: str
+    kept_sort: str
+    quality: str
+    quality_sort: str
+    answered_all: str
+    answered_all_sort: str
+    personalised: str
+    personalised_sort: str
+
+
+def _of(k: int, n: int) -> tuple[str, str]:
+    return ("—", "") if n == 0 else (f"{k:,}/{n:,}", sort_value(k / n))
+
+
+def answer_row(stats: sec.AnswerStats) -> AnswerRow:
+    """Format one :class:`~replybench.report.sections.AnswerStats` for the reports."""
+    answered_all, answered_all_sort = _of(stats.answered_all, stats.all_known)
+    personalised, personalised_sort = _of(stats.personalised, stats.personal_known)
+    rate = stats.answers
+    return AnswerRow(
+        stats=stats,
+        answers=fmt_rate(rate),
+        answers_ci=fmt_rate_ci(rate),
+        answers_sort=sort_value(rate.value),
+        median=fmt_median(stats.answer_time),
+        median_ci=fmt_median_ci(stats.answer_time, compact=True),
+        median_sort=median_sort(stats.answer_time),
+        outcomes=f"{stats.kept:,} / {stats.broken:,} / {stats.undetermined:,}" if stats.promises else "—",
+        kept_sort=sort_value(stats.kept / stats.promises) if stats.promises else "",
+        quality="—" if stats.quality is None else f"{stats.quality:.0f}",
+        quality_sort=sort_value(stats.quality),
+        answered_all=answered_all,
+        answered_all_sort=answered_all_sort,
+        personalised=personalised,
+        personalised_sort=personalised_sort,
+    )
+
+
+ANSWERS_EMPTY = (
+    "No probe in this report has a person's reply, a stated response-time promise or a quality score yet."
+)
+"""What the answers-and-promises section says when there is nothing to show."""
 
 
 @dataclass(frozen=True)
@@ -402,6 +505,19 @@ def rank_key(summary: GroupSummary) -> tuple[int, float, float, str]:
 _KNOWN_CLASSES = frozenset(c.value for c in MessageClass)
 
 
+def _probe_flags(o: Outcome) -> tuple[str, ...]:
+    flags = []
+    if o.needs_review:
+        flags.append("needs review")
+    if o.deflected:
+        flags.append("deflected")
+    if o.holding:
+        flags.append("holding")
+    if o.promise_kept is not None:
+        flags.append("promise kept" if o.promise_kept else "promise broken")
+    return tuple(flags)
+
+
 def _probe_row(o: Outcome, messages: int = 0) -> ProbeRow:
     clocks = tuple(
         (name, clock)
@@ -432,6 +548,11 @@ def _probe_row(o: Outcome, messages: int = 0) -> ProbeRow:
         human_sort=sort_value(o.human_response_s if o.human_response_s is not None else math.inf)
         if o.was_sent
         else "",
+        answer_after=""
+        if o.answer_response_s is None or o.answer_response_s == o.human_response_s
+        else _dur(o.answer_response_s),
+        flags=_probe_flags(o),
+        quality="" if o.quality is None or math.isnan(o.quality) else f"{o.quality:.0f}",
     )
 
 
@@ -708,7 +829,11 @@ def report_context(
     ``index_formula`` (empty until the analysis has an index), ``has_rank_intervals``, ``industries`` and
     ``channels`` (GroupRow lists), ``channel_shares`` / ``overall_shares`` (shares answered by
     :data:`~replybench.report.sections.CHECKPOINTS`), ``checkpoints`` (labels), ``buckets``, ``heatmap``,
-    ``weekdays``, ``split`` / ``split_overall`` / ``split_categories``, ``bounces`` / ``bounce_overall``,
+    ``weekdays``, ``split`` / ``split_overall`` / ``split_categories``, ``answers`` / ``answers_overall``
+    (:class:`AnswerRow`, per target as the league shows them, and over all), ``has_answers`` (else the
+    one-line ``answers_empty``), ``promises`` (:class:`~replybench.report.sections.PromiseView` list, at most
+    :data:`~replybench.report.limits.PROMISES_MAX_ROWS` of ``promise_total``), ``needs_review`` (probes a
+    person should look at) and ``review_note``, ``bounces`` / ``bounce_overall``,
     ``probes`` (:class:`ProbeRow` list), ``messages`` (:class:`~replybench.report.sections.MessageView` list),
     ``has_evidence``, ``headlines``, ``lede``, ``definitions``, ``clock_sources``, ``sample`` (label, value,
     indented), ``wait_limits`` (suite/duration pairs), ``business_note``.
@@ -717,7 +842,8 @@ def report_context(
     hold the targets shown, ``league_head`` of them before a gap of ``league_hidden`` targets described by
     ``league_gap`` (empty when nothing is left out); ``chart_league`` / ``chart_head`` / ``chart_hidden`` /
     ``chart_gap`` likewise for the per-target charts; ``target_count`` counts every target.
-    ``league_note``, ``chart_note``, ``strip_note``, ``bounce_note``, ``probes_note`` and ``messages_note``
+    ``league_note``, ``chart_note``, ``strip_note``, ``bounce_note``, ``promises_note``, ``probes_note`` and
+    ``messages_note``
     are the visible notes of capped lists (empty when not capped), ``scale_notes`` lists them all for the
     Methods section, ``targets_csv`` names the per-target file written beside the reports.
     """
@@ -791,6 +917,9 @@ def build_report(
     not_sent = Counter(table.rows[i].state for i in np.flatnonzero(~cols.sent).tolist())
     horizon = max(meta.wait_limits.values(), default=None)
     split, split_overall = sec.ack_split_of(table, ordered)
+    answer_cols = sec.AnswerColumns.of(table.rows)
+    answer_stats, answer_all = sec.answer_stats(table, ordered, answer_cols)
+    needs_review = int(np.count_nonzero(answer_cols.needs_review))
     bounced_sent = overall.bounce_rate if overall.bounce_rate.n else wilson(overall.bounced, overall.sent)
 
     bounced_all = sec.bounced_targets(table, [s for _, s in ranked])
@@ -824,6 +953,22 @@ def build_report(
             f"{len(evidence):,} matched messages."
         )
     late = sum(1 for m in evidence if m.after_horizon)
+    promises, promise_total = sec.promise_views(
+        table, [s for _, s in ranked], answer_cols, PROMISES_MAX_ROWS, shown_ids
+    )
+    promises_note = ""
+    if len(promises) < promise_total:
+        promises_note = (
+            f"Showing the first {len(promises):,} of {count(promise_total, 'stated promise')}, in league order; "
+            "every probe's promise is in `replybench export`."
+        )
+    review_note = ""
+    if needs_review:
+        review_note = (
+            f"{count(needs_review, 'probe')} {'has' if needs_review == 1 else 'have'} a message the machine was "
+            "unsure of and no person has decided yet (marked “needs review” in the evidence): run "
+            "`replybench review`."
+        )
     send_list, sends_note = sec.send_views(sends, max_rows=SENDS_MAX_ROWS, max_images=SENDS_MAX_SCREENSHOTS)
     has_index = any(s.index.value is not None for s in target_summaries)
     horizons = [s.index.horizon_s for s in target_summaries if s.index.horizon_s is not None]
@@ -838,6 +983,8 @@ def build_report(
         scale_notes.append(("Per-target charts", chart_note))
     if bounce_note:
         scale_notes.append(("Bounces", bounce_note))
+    if promises_note:
+        scale_notes.append(("Promises", promises_note))
     if probes_note:
         scale_notes.append(("Evidence", probes_note))
     if messages_note:
@@ -879,6 +1026,7 @@ def build_report(
         ("Censored at the horizon (no human reply)", f"{overall.censored:,}", False),
         ("Bounced", f"{overall.bounced:,}", False),
         ("Automatically acknowledged", f"{overall.auto_acked:,}", False),
+        ("Needing a person's review", f"{needs_review:,}", False),
     ]
     if evidence:
         sample.append(("Messages matched to probes", f"{len(evidence):,}", False))
@@ -930,6 +1078,15 @@ def build_report(
         "split": split,
         "split_overall": split_overall,
         "split_categories": sec.SPLIT_CATEGORIES,
+        "answers": [answer_row(st) for st in answer_stats],
+        "answers_overall": answer_row(answer_all),
+        "has_answers": sec.has_answer_data(answer_all),
+        "answers_empty": ANSWERS_EMPTY,
+        "promises": promises,
+        "promises_note": promises_note,
+        "promise_total": promise_total,
+        "needs_review": needs_review,
+        "review_note": review_note,
         "bounces": bounces,
         "bounce_note": bounce_note,
         "bounce_overall": (

@@ -2,9 +2,10 @@
 
 Each builder here turns the outcomes table (and the evidence rows) into small frozen records of text and
 numbers: the league table, the per-channel comparison, shares answered by fixed times, the response-time
-buckets and the per-target strip, the weekday × hour heatmap, the acknowledgement/human split, bounces, and
-the per-message evidence. The HTML module draws charts from them, the Markdown module tables; neither
-recomputes a statistic. Every string is plain (possibly untrusted) text: escaping is the output format's job.
+buckets and the per-target strip, the weekday × hour heatmap, the acknowledgement/human split, answers and
+promises, bounces, and the per-message evidence. The HTML module draws charts from them, the Markdown module
+tables; neither recomputes a statistic. Every string is plain (possibly untrusted) text: escaping is the
+output format's job.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import base64
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from operator import attrgetter
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import numpy.typing as npt
 
 from replybench.analysis.columns import (
     BoolArray,
@@ -33,6 +36,7 @@ from replybench.analysis.outcome import Outcome
 from replybench.analysis.sends import SendRow
 from replybench.analysis.summary import (
     GroupSummary,
+    Rate,
     SurvivalCurve,
     TimeEstimate,
     km_curve,
@@ -566,6 +570,272 @@ def ack_split_of(table: OutcomeTable, order: Sequence[GroupSummary]) -> tuple[li
     )
 
 
+# --------------------------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """Answers and promises of one target (or of all): what came back beyond the first human reply.
+
+    Counts are over the sent probes. ``human`` had a person's reply by the horizon (deflections and holding
+    replies included), ``answers`` a real answer (``Rate`` over the sent probes, Wilson interval), and
+    ``answer_time`` is the Kaplan–Meier median time to that first real answer (probes without one censored at
+    their horizon). ``holding_only`` had a holding reply but no real answer. ``promises`` stated a response
+    time, of which ``kept``, ``broken`` and ``undetermined``. ``quality`` is the median quality score of the
+    ``scored`` probes (None when none was scored); ``answered_all`` and ``personalised`` count the probes
+    for which that is True, out of ``all_known`` and ``personal_known`` probes for which it is known.
+    """
+
+    key: str
+    label: str
+    sent: int
+    human: int
+    answers: Rate
+    answer_time: TimeEstimate
+    deflected: int
+    holding_only: int
+    promises: int
+    kept: int
+    broken: int
+    undetermined: int
+    quality: float | None
+    scored: int
+    answered_all: int
+    all_known: int
+    personalised: int
+    personal_known: int
+
+
+@dataclass(frozen=True)
+class PromiseView:
+    """One stated promise in the reports' list: who made it, the phrase (untrusted), when it fell due."""
+
+    probe_id: str
+    anchor: str
+    linked: bool  # the probe's row is in the evidence table
+    target: str
+    phrase: str
+    due: str
+    due_sort: str
+    answer: str
+    answer_sort: str
+    status: str  # "kept", "broken", "undetermined"
+
+
+@dataclass(frozen=True)
+class AnswerColumns:
+    """The answer fields of an outcomes table, one entry per row (read once, like :class:`OutcomeColumns`).
+
+    Tri-state fields (``promise_kept``, ``answered_all``, ``personalised``) are -1 for None, else 0 or 1.
+    """
+
+    answer_s: FloatArray
+    deflected: BoolArray
+    holding: BoolArray
+    promise: BoolArray
+    promise_kept: npt.NDArray[np.int8]
+    answered_all: npt.NDArray[np.int8]
+    personalised: npt.NDArray[np.int8]
+    needs_review: BoolArray
+
+    @classmethod
+    def of(cls, rows: Sequence[Outcome]) -> AnswerColumns:
+        """Read the answer fields of ``rows`` (one attribute pass per field)."""
+        n = len(rows)
+
+        def flags(name: str) -> BoolArray:
+            return np.fromiter(map(bool, map(attrgetter(name), rows)), dtype=bool, count=n)
+
+        def tri(name: str) -> npt.NDArray[np.int8]:
+            return np.fromiter(
+                (-1 if v is None else int(v) for v in map(attrgetter(name), rows)), dtype=np.int8, count=n
+            )
+
+        return cls(
+            answer_s=np.fromiter(
+                (math.nan if v is None else v for v in map(attrgetter("answer_response_s"), rows)),
+                dtype=np.float64,
+                count=n,
+            ),
+            deflected=flags("deflected"),
+            holding=flags("holding"),
+            promise=np.fromiter(
+                (v is not None for v in map(attrgetter("promise"), rows)), dtype=bool, count=n
+            ),
+            promise_kept=tri("promise_kept"),
+            answered_all=tri("answered_all"),
+            personalised=tri("personalised"),
+            needs_review=flags("needs_review"),
+        )
+
+
+def answer_timing(cols: OutcomeColumns, answer_s: FloatArray) -> tuple[FloatArray, BoolArray, BoolArray]:
+    """Kaplan–Meier input of the time to a first real answer, by the rule of the headline measure.
+
+    A sent probe with a real answer is an event at its time; one without is censored when it was observed
+    (its horizon, or now while open); probes never sent, or without a known observation time, are not
+    usable. Returns durations, observed flags and usable flags for every row.
+    """
+    observed = ~np.isnan(answer_s)
+    durations = np.where(observed, answer_s, cols.observed_s)
+    usable = cols.sent & ~np.isnan(durations)
+    return durations, observed & usable, usable
+
+
+def answer_medians(
+    cols: OutcomeColumns, answer_s: FloatArray, codes: CodeArray, n_groups: int
+) -> list[TimeEstimate]:
+    """Per group (``codes``; -1 leaves a row out): the Kaplan–Meier median time to a first real answer."""
+    durations, observed, usable = answer_timing(cols, answer_s)
+    keep = usable & (codes >= 0)
+    km = GroupedKM(codes[keep], durations[keep], observed[keep], n_groups)
+    return median_estimates(km)
+
+
+def _group_medians(values: FloatArray, codes: CodeArray, n_groups: int) -> tuple[FloatArray, IntArray]:
+    """Per group: the median of the non-NaN ``values`` (NaN for none) and how many there were."""
+    keep = ~np.isnan(values) & (codes >= 0)
+    c, v = codes[keep].astype(np.int64), values[keep]
+    order = np.lexsort((v, c))
+    c, v = c[order], v[order]
+    counts = np.bincount(c, minlength=n_groups).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    lo = starts + np.maximum(counts - 1, 0) // 2
+    hi = starts + counts // 2
+    if not v.size:
+        return np.full(n_groups, np.nan), counts
+    lo, hi = np.minimum(lo, v.size - 1), np.minimum(hi, v.size - 1)
+    return np.where(counts > 0, (v[lo] + v[hi]) / 2.0, np.nan), counts
+
+
+def answer_stats(
+    table: OutcomeTable, order: Sequence[GroupSummary], answers: AnswerColumns | None = None
+) -> tuple[list[AnswerStats], AnswerStats]:
+    """Answers and promises per target (in ``order``) and over every probe, each statistic in one pass.
+
+    ``answers`` are the table's answer fields when the caller has read them (:meth:`AnswerColumns.of`).
+    """
+    a = answers or AnswerColumns.of(table.rows)
+    cols = table.cols
+    keys, _, target_codes = table.group("target")
+    position = {key: i for i, key in enumerate(keys)}
+    slot = np.full(len(keys), -1, dtype=np.int64)  # target code -> row of ``order`` (-1: not shown)
+    for j, s in enumerate(order):
+        if s.key in position:
+            slot[position[s.key]] = j
+    n_shown = len(order)
+    sent = cols.sent
+    shown = slot[target_codes]
+    overall = np.zeros(table.n, dtype=np.int64)
+
+    def stats(codes: IntArray, n_groups: int) -> list[AnswerStats]:
+        def count(mask: BoolArray) -> list[int]:
+            m = mask & sent & (codes >= 0)
+            return [int(v) for v in np.bincount(codes[m], minlength=n_groups)[:n_groups].tolist()]
+
+        answered = ~np.isnan(a.answer_s)
+        n_sent = count(np.ones(table.n, dtype=bool))
+        human = count(~np.isnan(cols.human_s))
+        n_answered = count(answered)
+        medians = answer_medians(cols, a.answer_s, np.where(sent, codes, -1), n_groups)
+        quality, scored = _group_medians(np.where(sent, cols.quality, np.nan), codes, n_groups)
+        columns: dict[str, list[int]] = {
+            "deflected": count(a.deflected),
+            "holding_only": count(a.holding & ~answered),
+            "promises": count(a.promise),
+            "kept": count(a.promise & (a.promise_kept == 1)),
+            "broken": count(a.promise & (a.promise_kept == 0)),
+            "undetermined": count(a.promise & (a.promise_kept < 0)),
+            "answered_all": count(a.answered_all == 1),
+            "all_known": count(a.answered_all >= 0),
+            "personalised": count(a.personalised == 1),
+            "personal_known": count(a.personalised >= 0),
+        }
+        out = []
+        for g in range(n_groups):
+            q = float(quality[g])
+            values: dict[str, Any] = {name: column[g] for name, column in columns.items()}
+            out.append(
+                AnswerStats(
+                    key="",
+                    label="",
+                    sent=n_sent[g],
+                    human=human[g],
+                    answers=wilson(n_answered[g], n_sent[g]),
+                    answer_time=medians[g],
+                    quality=None if math.isnan(q) else q,
+                    scored=int(scored[g]),
+                    **values,
+                )
+            )
+        return out
+
+    per_target = [
+        replace(st, key=s.key, label=s.label) for st, s in zip(stats(shown, n_shown), order, strict=True)
+    ]
+    (everything,) = stats(overall, 1)
+    return per_target, replace(everything, key="overall", label="All targets")
+
+
+def has_answer_data(stats: AnswerStats) -> bool:
+    """True when there is anything to show in the answers section: a person's reply, a promise or a score."""
+    return bool(stats.human or stats.promises or stats.scored or stats.all_known or stats.personal_known)
+
+
+def promise_views(
+    table: OutcomeTable,
+    order: Sequence[GroupSummary],
+    answers: AnswerColumns,
+    limit: int,
+    linked: frozenset[str] | set[str] = frozenset(),
+) -> tuple[list[PromiseView], int]:
+    """The stated promises in league order (``order``: every target), by due time within a target.
+
+    Returns at most ``limit`` of them and how many there are in all. ``linked`` are the probe ids whose
+    evidence rows the report shows (their promise links there).
+    """
+    rows = np.flatnonzero(answers.promise & table.cols.sent)
+    total = int(rows.size)
+    if not total:
+        return [], 0
+    keys, _, codes = table.group("target")
+    rank = {s.key: j for j, s in enumerate(order)}
+    place = np.array([rank.get(k, len(rank)) for k in keys], dtype=np.int64)
+    due = np.fromiter(
+        (
+            math.inf if o.promise_due_at is None else _epoch(o.promise_due_at)
+            for o in (table.rows[i] for i in rows.tolist())
+        ),
+        dtype=np.float64,
+        count=total,
+    )
+    chosen = rows[np.lexsort((rows, due, place[codes[rows]]))][:limit]
+    out = []
+    for i in chosen.tolist():
+        o = table.rows[i]
+        status = "undetermined" if o.promise_kept is None else ("kept" if o.promise_kept else "broken")
+        answer_s = o.answer_response_s
+        out.append(
+            PromiseView(
+                probe_id=o.probe_id,
+                anchor=anchor(o.probe_id),
+                linked=o.probe_id in linked,
+                target=o.target_name,
+                phrase=o.promise or "",
+                due=fmt_time(o.promise_due_at) if o.promise_due_at is not None else "—",
+                due_sort="" if o.promise_due_at is None else sort_value(_epoch(o.promise_due_at)),
+                answer="none by the limit" if answer_s is None else f"after {_dur(answer_s)}",
+                answer_sort=sort_value(math.inf if answer_s is None else answer_s),
+                status=status,
+            )
+        )
+    return out, total
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
+
+
 # --------------------------------------------------------------------------------------------- bounces
 
 
@@ -675,6 +945,39 @@ class MessageView:
     tag: str
     confidence: str
     counted: str
+    answer: bool = False  # the probe's first real answer
+    matched: str = ""  # "in-reply-to (0.95)"
+    flags: tuple[str, ...] = ()  # "deflection: …", "holding reply", "ticket …"
+    machine: str = ""  # what the machine had said, when a person changed it: "auto ack"
+    decided: str = ""  # "decided by WHO · 2025-03-04 10:00:00"
+    decision_note: str = ""
+
+
+def message_flags(m: MessageRow) -> tuple[str, ...]:
+    """What the classifier flagged in a message, as short plain (untrusted) texts."""
+    flags = []
+    if m.deflection:
+        flags.append(f"deflection: “{m.deflection}”")
+    if m.holding:
+        flags.append("holding reply")
+    if m.ticket_id:
+        flags.append(f"ticket {m.ticket_id}")
+    return tuple(flags)
+
+
+def _matched(m: MessageRow) -> str:
+    if not m.match_method:
+        return ""
+    return m.match_method + ("" if m.match_confidence is None else f" ({m.match_confidence:.2f})")
+
+
+def _machine(m: MessageRow) -> str:
+    said = []
+    if m.machine_cls is not None:
+        said.append(m.machine_cls.replace("_", " "))
+    if m.machine_probe_id is not None:
+        said.append(f"matched to {m.machine_probe_id}" if m.machine_probe_id else "matched to no probe")
+    return ", ".join(said)
 
 
 _KNOWN = frozenset(c.value for c in MessageClass)
@@ -684,7 +987,8 @@ def message_views(evidence: Sequence[MessageRow], outcomes: Sequence[Outcome]) -
     """Display rows of the evidence messages, grouped by probe in the outcomes' order, then by time.
 
     ``counted`` says how the message entered the statistics: "first human", "first response", "after the
-    limit" (not counted), or "" (counted in no headline measure).
+    limit" (not counted), or "" (counted in no headline measure); ``answer`` marks the probe's first real
+    answer.
     """
     by_probe = {o.probe_id: o for o in outcomes}
     position = {o.probe_id: i for i, o in enumerate(outcomes)}
@@ -703,6 +1007,17 @@ def message_views(evidence: Sequence[MessageRow], outcomes: Sequence[Outcome]) -
         elif o is not None and o.first_response_at is not None and m.received_at == o.first_response_at:
             counted = "first reply"
         cls = m.cls or "unclassified"
+        answer = (
+            not m.after_horizon
+            and o is not None
+            and o.first_answer_at is not None
+            and m.received_at == o.first_answer_at
+        )
+        decided = ""
+        if m.decided_by is not None:
+            decided = f"decided by {m.decided_by}" + (
+                f" · {fmt_time(m.decided_at).rsplit('.', 1)[0]}" if m.decided_at is not None else ""
+            )
         out.append(
             MessageView(
                 row=m,
@@ -716,6 +1031,12 @@ def message_views(evidence: Sequence[MessageRow], outcomes: Sequence[Outcome]) -
                 tag=cls if cls in _KNOWN else "other",
                 confidence="" if m.confidence is None else f"{m.confidence:.2f}",
                 counted=counted,
+                answer=answer,
+                matched=_matched(m),
+                flags=message_flags(m),
+                machine=_machine(m),
+                decided=decided,
+                decision_note=m.decision_note,
             )
         )
     return out

@@ -6,6 +6,7 @@ Target names and industries are passed as :class:`rich.text.Text`, never as mark
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -41,6 +42,7 @@ _COLUMNS: tuple[tuple[str, bool], ...] = (  # header, shown in the compact table
     ("Sent", True),
     ("Any\nreply", False),
     ("Human\nreply", True),
+    ("Real\nanswers", False),
     ("Median first\nhuman reply", True),
     ("Median\nfirst reply", False),
     ("Business\nmedian", True),
@@ -53,12 +55,13 @@ _COLUMNS: tuple[tuple[str, bool], ...] = (  # header, shown in the compact table
 COMPACT_BELOW = 130
 
 
-def _row(row: GroupRow, label: str, industry: str, compact: bool) -> list[Text]:
+def _row(row: GroupRow, label: str, industry: str, compact: bool, answers: int) -> list[Text]:
     s = row.summary
     numbers = [
         Text(row.sent),
         _rate(row, human=False),
         _rate(row, human=True),
+        Text(f"{answers}/{s.sent}"),
         _cell(row.first_human, row.first_human_ci),
         _cell(row.first_response),
         _cell(row.business),
@@ -68,6 +71,11 @@ def _row(row: GroupRow, label: str, industry: str, compact: bool) -> list[Text]:
     ]
     shown = [cell for cell, (_, keep) in zip(numbers, _COLUMNS, strict=True) if keep or not compact]
     return [Text(label), *([] if compact else [Text(industry)]), *shown]
+
+
+def _answers(outcomes: Sequence[Outcome]) -> Counter[str]:
+    """Sent probes with a real answer (neither a deflection nor a holding reply), per target id."""
+    return Counter(o.target_id for o in outcomes if o.was_sent and o.answer_response_s is not None)
 
 
 def _target_rows(outcomes: Sequence[Outcome]) -> list[GroupRow]:
@@ -82,10 +90,12 @@ def summary_table(outcomes: Sequence[Outcome], *, compact: bool = False) -> Tabl
     """Return a rich table with one row per target (fastest first) and an "All targets" row.
 
     Columns: target, industry, sent/planned; any-reply and human-reply rates over sent probes (Wilson 95 %
-    interval beneath); Kaplan–Meier median of the first human response (95 % interval beneath), of the first
-    response, and of the first human response in business time ("≥" marks a lower bound); auto-acknowledged,
-    bounced and censored counts. Numbers never wrap; names do. ``compact`` leaves out industry, the any-reply
-    rate, the first-response median and the auto-ack and bounce counts, so it fits an 80-column console.
+    interval beneath); real answers / sent (a person's reply that is neither a deflection nor a holding
+    reply); Kaplan–Meier median of the first human response (95 % interval beneath), of the first response,
+    and of the first human response in business time ("≥" marks a lower bound); auto-acknowledged, bounced
+    and censored counts. Numbers never wrap; names do. ``compact`` leaves out industry, the any-reply
+    rate, the real answers, the first-response median and the auto-ack and bounce counts, so it fits an
+    80-column console.
     """
     table = Table(title="Response times by target", header_style="bold", expand=False)
     table.add_column("Target", min_width=12, ratio=2)
@@ -94,11 +104,12 @@ def summary_table(outcomes: Sequence[Outcome], *, compact: bool = False) -> Tabl
     for name, in_compact in _COLUMNS:
         if in_compact or not compact:
             table.add_column(name, justify="right", no_wrap=True)
+    answers = _answers(outcomes)
     for row in _target_rows(outcomes):
-        table.add_row(*_row(row, row.summary.label, row.industry, compact))
+        table.add_row(*_row(row, row.summary.label, row.industry, compact, answers[row.summary.key]))
     overall = group_row(summarize(outcomes, by="overall")[0], "")
     table.add_section()
-    cells = _row(overall, "All targets", "", compact)
+    cells = _row(overall, "All targets", "", compact, answers.total())
     for cell in cells:
         cell.stylize("bold", 0, len(cell.plain.split("\n")[0]))
     table.add_row(*cells)
