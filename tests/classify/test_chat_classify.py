@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replybench.channels.chatlog import ChatAuthor, ChatMessage
+from replybench.classify import chat as chat_module
+from replybench.classify import phrases
 from replybench.classify.chat import INSTANT_GREETING_S, classify_chat, deflection, normalise, stock_phrase
 from replybench.models import MessageClass
 
@@ -39,6 +41,16 @@ DEFLECTIONS = [
     ("Nutzen Sie dafür bitte unser Kontaktformular.", "form"),
     ("Merci d'utiliser notre formulaire de contact.", "form"),
     ("Por favor, envíenos un correo con los detalles.", "email"),
+    ("Please DM us on Instagram so we can check your account.", "social"),
+    ("Bitte schicken Sie uns das unterschriebene Formular per Post.", "post"),
+    ("Bel ons even op 020 123 4567.", "phone"),
+    ("Ci chiami al numero verde, grazie.", "phone"),
+]
+COURTESY_LINES = [
+    "Yes, we do. If you have any further questions, feel free to call us.",
+    "Natürlich! Bei weiteren Fragen rufen Sie uns gerne an.",
+    "Oui, c'est possible. N'hésitez pas à nous appeler si vous avez d'autres questions.",
+    "Sí. Si tiene alguna otra duda, llámenos.",
 ]
 PERSON_LINES = [
     "Hi Anna, this is Maria. Yes, we deliver on Saturdays in most cities.",
@@ -98,6 +110,20 @@ def test_agent_markup_without_stock_phrases_is_a_person(text: str) -> None:
     assert classify_chat(message(text, "bot")).cls is MessageClass.AUTO_ACK
     assert classify_chat(message(text, "system")).cls is MessageClass.AUTO_ACK
     assert classify_chat(message(text)).cls is MessageClass.UNKNOWN
+
+
+@pytest.mark.parametrize("text", COURTESY_LINES)
+def test_a_channel_offered_as_a_courtesy_is_not_a_deflection(text: str) -> None:
+    verdict = classify_chat(message(text, "agent", name="Maria"))
+    assert (verdict.cls, verdict.rule) == (MessageClass.HUMAN, "chat.author_agent")
+    assert deflection(text) is None
+
+
+def test_chat_and_email_read_deflections_from_one_phrase_table() -> None:
+    assert chat_module.deflection is phrases.deflection
+    assert chat_module.normalise is phrases.normalise
+    kinds = {kind for kind, _ in phrases.DEFLECTIONS}
+    assert {"phone", "form", "email", "web", "social", "post", "branch", "elsewhere"} == kinds
 
 
 def test_instant_greeting_before_the_inquiry_is_automatic_even_dressed_up_as_a_person() -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from replybench.classify import Classification, classify_bytes
+from replybench.classify import text as signals
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
 from replybench.models import MessageClass
 
@@ -211,3 +212,113 @@ def test_stdlib_generated_headers_round_trip(subject: str, name: str, sender: st
 def test_raw_8bit_utf8_subjects_round_trip(subject: str) -> None:
     raw = b"From: a@b.c\r\nSubject: " + subject.encode("utf-8") + b"\r\n\r\nx"
     assert parse_email(raw).subject == subject
+
+
+# ------------------------------------------------------------------------------ determinism and quoting
+
+
+@SETTINGS
+@given(any_bytes)
+@example(b"From: a@b.c\r\nSubject: Re: Q\r\n\r\nPlease call us.\r\n")
+def test_the_same_bytes_always_get_the_same_classification(raw: bytes) -> None:
+    assert classify_bytes(raw) == classify_bytes(bytes(raw))
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(EMAILS.glob("*.eml"))))
+def test_corpus_messages_are_classified_the_same_every_time(path: Path) -> None:
+    raw = path.read_bytes()
+    first = classify_bytes(raw)
+    assert classify_bytes(raw) == first
+    assert classify_bytes(bytearray(raw)) == first  # type: ignore[arg-type]
+
+
+def _reply(body: str, subject: str = "Re: Question") -> bytes:
+    head = (
+        "From: Sam <sam@company.example>\r\nTo: anna+k3m9x2p7qrtv@probe.example\r\n"
+        f"Subject: {subject}\r\nMessage-ID: <m1@company.example>\r\n"
+        "In-Reply-To: <rb.k3m9x2p7qrtv.1@probe.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    )
+    return (head + body.replace("\n", "\r\n")).encode("utf-8")
+
+
+REPLIES = [
+    "Hi Anna,\n\nyes, we deliver on Saturdays between 8 and 12.\n\nBest, Sam\n",
+    "Hi Anna,\n\nplease call us at 0800 123 456.\n\nBest, Sam\n",
+    "Hi Anna,\n\nwe have forwarded your request and will get back to you soon.\n\nBest, Sam\n",
+    "Hallo Frau Berger,\n\nbitte nutzen Sie unser Kontaktformular.\n\nViele Grüße\n",
+]
+# Whatever our inquiry said, even "call us" or "out of office" or "we have received your request".
+quoted_words = st.lists(
+    st.sampled_from(
+        [
+            "call us",
+            "please",
+            "contact form",
+            "out of office",
+            "we have received your request",
+            "ticket #4711",
+            "unsubscribe",
+            "Hello",
+            "order",
+            "10442",
+            "?",
+            "\n",
+            "thanks",
+            "wir melden uns",
+        ]
+    ),
+    max_size=30,
+).map(" ".join)
+
+
+@SETTINGS
+@given(reply=st.sampled_from(REPLIES), quoted=quoted_words)
+def test_our_quoted_inquiry_never_changes_the_verdict(reply: str, quoted: str) -> None:
+    plain = classify_bytes(_reply(reply))
+    block = "\n".join(f"> {line}" for line in quoted.splitlines() or [""])
+    with_quote = classify_bytes(
+        _reply(f"{reply}\nOn Mon, 10 Mar 2025 at 09:00, Anna <a@probe.example> wrote:\n{block}\n")
+    )
+    assert (with_quote.cls, with_quote.rule) == (plain.cls, plain.rule)
+
+
+# ------------------------------------------------------------------------------------------------ ticket ids
+
+day = st.integers(1, 28)
+month = st.integers(1, 12)
+year = st.integers(1990, 2035)
+not_ids = st.one_of(
+    st.builds(lambda d, m, y: f"{d:02d}.{m:02d}.{y}", day, month, year),
+    st.builds(lambda d, m, y: f"{y}-{m:02d}-{d:02d}", day, month, year),
+    st.builds(lambda e, c: f"{e}.{c:02d} EUR", st.integers(1, 99999), st.integers(0, 99)),
+    st.builds(lambda e: f"{e} €", st.integers(1, 99999)),
+    st.builds(lambda a, b: f"+49 {a} {b}", st.integers(30, 999), st.integers(100000, 9999999)),
+    st.builds(lambda a, b: f"0{a} {b} {b}", st.integers(30, 999), st.integers(100, 999)),
+    st.builds(
+        lambda z, c: f"{z:05d} {c}", st.integers(1000, 99999), st.sampled_from(["Berlin", "Köln", "Madrid"])
+    ),
+    st.builds(str, year),
+    st.builds(lambda h, m: f"{h}:{m:02d}", st.integers(0, 23), st.integers(0, 59)),
+)
+keyword = st.sampled_from(
+    ["ticket", "Ticket", "case", "request", "Anfrage", "demande", "solicitud", "richiesta"]
+)
+
+
+@SETTINGS
+@given(word=keyword, value=not_ids)
+def test_dates_amounts_phone_numbers_postcodes_years_and_times_are_never_ticket_ids(
+    word: str, value: str
+) -> None:
+    assert signals.ticket_id("Re: Question", f"About your {word} {value} we are sorry.") is None
+
+
+@SETTINGS
+@given(
+    word=keyword,
+    number=st.integers(100, 10**12),
+    style=st.sampled_from(["#{}", "({})", "number {}", "[#{}]"]),
+)
+def test_marked_ticket_numbers_are_found(word: str, number: int, style: str) -> None:
+    assert signals.ticket_id("", f"Your {word} {style.format(number)} was created.") == str(number)

@@ -9,8 +9,11 @@ earlier messages. Rules are tried in order and the first that matches decides:
    :data:`INSTANT_GREETING_S` of the widget opening, whatever the markup says (widgets dress their greeting
    up as a person with a photo);
 3. ``chat.deflection`` → deflection (0.85 from an agent, 0.8 otherwise): "please call us", "use our contact
-   form", "send us an email", "visit our help centre", in several languages; ``detail["deflect_to"]`` says
-   where to (phone, form, email, web);
+   form", "send us an email", "visit our help centre", in several languages, from the phrase table the email
+   classifier uses too (:mod:`replybench.classify.phrases`); ``detail["deflect_to"]`` says where to (phone,
+   form, email, web, social, post, branch, elsewhere). A channel merely offered in a courtesy sentence
+   ("if you have further questions, feel free to call us") is not a deflection. A chat message is one turn,
+   so unlike an email it is not weighed against the rest of the reply;
 4. ``chat.author_system`` → auto_ack (0.8): a notice of the widget ("Maria joined the chat");
 5. ``chat.author_bot`` → auto_ack (0.95, 0.98 with a stock phrase): the markup says bot;
 6. ``chat.bot_identity`` → auto_ack (0.85, 0.7 when the markup says agent): "I'm a virtual assistant",
@@ -35,18 +38,19 @@ phrase that was found, if any.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal, TypeVar
+from typing import Literal
 
 from replybench.channels.chatlog import ChatMessage
 from replybench.classify import Classification
 from replybench.classify.headers import evidence
+from replybench.classify.phrases import WORD_END, WORD_START, DeflectTo, compile_any, deflection, normalise
 from replybench.models import MessageClass
 
 __all__ = [
     "INSTANT_GREETING_S",
+    "DeflectTo",
     "PhraseKind",
     "classify_chat",
     "deflection",
@@ -58,25 +62,10 @@ __all__ = [
 INSTANT_GREETING_S = 2.0
 
 PhraseKind = Literal["identity", "handoff", "greeting"]
-DeflectTo = Literal["phone", "form", "email", "web"]
 
-_QUOTES = str.maketrans(
-    {"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
-)
-
-
-def normalise(text: str) -> str:
-    """The text phrases are matched on: NFKC, case-folded, plain quotes and dots, single spaces."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).replace("…", "...")
-    return re.sub(r"\s+", " ", folded).strip()
-
-
-def _compile(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
-_B = r"(?<![\w])"  # word start (also before non-ASCII letters, unlike a bare \b after punctuation)
-_E = r"(?![\w])"
+_B = WORD_START
+_E = WORD_END
+_compile = compile_any
 
 #: "I am a bot": the bot says what it is.
 _IDENTITY = _compile(
@@ -125,62 +114,6 @@ _GREETING = _compile(
     rf"{_B}(?:hoe|waarmee) kan ik (?:u|je|jou) (?:mee )?helpen{_E}",
 )
 
-#: Being sent somewhere else.
-_DEFLECTIONS: tuple[tuple[DeflectTo, re.Pattern[str]], ...] = (
-    (
-        "phone",
-        _compile(
-            rf"{_B}(?:please )?(?:call|phone|ring) us{_E}",
-            rf"{_B}give us a (?:call|ring){_E}",
-            rf"{_B}call our (?:hotline|customer (?:service|care|support)|support|service (?:team|line)|team){_E}",
-            rf"{_B}(?:contact|reach) us (?:by|via|on the) (?:phone|telephone){_E}",
-            rf"{_B}(?:rufen sie (?:uns )?(?:bitte )?(?:uns )?an|telefonisch (?:unter|erreichbar)|"
-            rf"unsere (?:hotline|service-?hotline)){_E}",
-            rf"{_B}(?:appelez-nous|contactez-nous par t[eé]l[eé]phone|notre (?:hotline|service t[eé]l[eé]phonique))",
-            rf"{_B}(?:ll[aá]m(?:enos|anos)|cont[aá]ctenos por tel[eé]fono){_E}",
-            rf"{_B}(?:chiamateci|ci chiami|contattateci telefonicamente){_E}",
-            rf"{_B}(?:bel ons|neem telefonisch contact){_E}",
-        ),
-    ),
-    (
-        "form",
-        _compile(
-            rf"{_B}(?:our|the) (?:online |web )?contact form{_E}",
-            rf"{_B}(?:submit|open|raise|create) a (?:support )?(?:ticket|request){_E}",
-            rf"{_B}(?:unser(?:em)? |das )?kontaktformular{_E}",
-            rf"{_B}(?:notre |le )formulaire de contact{_E}",
-            rf"{_B}(?:nuestro |el )formulario de contacto{_E}",
-            rf"{_B}(?:il nostro |il )?modulo di contatto{_E}",
-            rf"{_B}(?:ons )?contactformulier{_E}",
-        ),
-    ),
-    (
-        "email",
-        _compile(
-            rf"{_B}(?:please )?(?:send us an? |drop us an? )(?:e-?mail|mail|message by e-?mail){_E}",
-            rf"{_B}(?:e-?mail|write to) us (?:at|on){_E}",
-            rf"{_B}(?:contact|reach) us (?:by|via) e-?mail{_E}",
-            rf"{_B}(?:schreiben sie uns (?:bitte )?(?:eine )?e-?mail|per e-?mail an){_E}",
-            rf"{_B}(?:envoyez-nous un (?:e-?mail|courriel)|[eé]crivez-nous (?:[aà]|par e-?mail)){_E}",
-            rf"{_B}(?:env[ií]enos un (?:correo|e-?mail)|escr[ií]banos a){_E}",
-            rf"{_B}(?:scriveteci (?:a|una e-?mail)|inviateci una e-?mail){_E}",
-            rf"{_B}(?:stuur ons een (?:e-?mail|mail)|mail ons){_E}",
-        ),
-    ),
-    (
-        "web",
-        _compile(
-            rf"{_B}(?:visit|see|check|search|browse|in|on|at|via) our (?:help ?(?:cent(?:er|re)|desk|page)|"
-            rf"faqs?|knowledge ?base|support (?:site|page|portal)){_E}",
-            rf"{_B}(?:besuchen sie unser(?:e|en)? (?:hilfe-?(?:center|bereich|seite)|faq)|in unseren faq){_E}",
-            rf"{_B}(?:consultez notre (?:faq|centre d'aide)){_E}",
-            rf"{_B}(?:consulte nuestr[oa] (?:faq|centro de ayuda)){_E}",
-        ),
-    ),
-)
-
-_K = TypeVar("_K", bound=str)
-
 _PHRASES: tuple[tuple[PhraseKind, re.Pattern[str]], ...] = (
     ("identity", _IDENTITY),
     ("handoff", _HANDOFF),
@@ -188,24 +121,14 @@ _PHRASES: tuple[tuple[PhraseKind, re.Pattern[str]], ...] = (
 )
 
 
-def _first_match(text: str, table: tuple[tuple[_K, re.Pattern[str]], ...]) -> tuple[_K, str] | None:
-    """The key of the first pattern in ``table`` found in the normalised text, and the words it matched."""
-    plain = normalise(text)
-    for key, pattern in table:
-        m = pattern.search(plain)
-        if m:
-            return key, m.group(0)
-    return None
-
-
 def stock_phrase(text: str) -> tuple[PhraseKind, str] | None:
     """The strongest bot stock phrase in a text (identity, then hand-over, then greeting) and its words."""
-    return _first_match(text, _PHRASES)
-
-
-def deflection(text: str) -> tuple[DeflectTo, str] | None:
-    """Where a text sends the customer instead (phone, form, email, web) and the words that do, if anywhere."""
-    return _first_match(text, _DEFLECTIONS)
+    plain = normalise(text)
+    for kind, pattern in _PHRASES:
+        m = pattern.search(plain)
+        if m:
+            return kind, m.group(0)
+    return None
 
 
 def _result(

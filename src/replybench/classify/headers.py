@@ -1,8 +1,17 @@
-"""Header and structure signals: RFC 3464 delivery reports, bounce heuristics, RFC 3834 automatic replies.
+"""Header and structure signals: delivery reports, bounce heuristics, automatic replies, bulk-mail markers.
 
 These functions find evidence; :func:`replybench.classify.classify_email` decides. ``Precedence: bulk`` and
-``List-*`` headers are deliberately not signals: help desks send their agents' personal replies through the
-same machinery as newsletters.
+``List-*`` headers never make a message automatic: help desks send their agents' personal replies through the
+same machinery as newsletters. They only describe bulk mail (:func:`bulk_markers`), which the classifier calls
+marketing when nothing ties the message to our inquiry.
+
+A delivery report is not a reply: its diagnostic is read from the whole body (the returned message is an
+attachment or follows a "copy of the message" line, below the report's own words).
+
+Hard and soft failures: a failure is *soft* (``hard`` "false") when the address exists and a later message
+may get through: an SMTP status of class 4, a full mailbox or mail system (X.2.2, X.3.1, also as 5.x.x: many
+servers give up on a full mailbox with a 5.2.2), an expired delivery time (X.4.7), or "mailbox full / over
+quota" wording. It is still ``final`` (this message will not arrive). Only ``delayed`` reports are not final.
 """
 
 from __future__ import annotations
@@ -12,10 +21,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from replybench.classify import text as phrases
+from replybench.classify import text
 from replybench.mailparse import ParsedEmail
 
-__all__ = ["Signal", "auto_header", "bounce", "evidence", "is_daemon_sender", "mdn", "weak_auto_signals"]
+__all__ = [
+    "Signal",
+    "auto_header",
+    "bounce",
+    "bulk_markers",
+    "campaign_markers",
+    "evidence",
+    "is_daemon_sender",
+    "is_threaded",
+    "mdn",
+    "weak_auto_signals",
+]
 
 _EVIDENCE_CHARS = 200
 _DSN_REPORT_TYPES = frozenset({"delivery-status", "global-delivery-status"})
@@ -24,6 +44,17 @@ _DAEMON_NAME = re.compile(r"mail delivery (?:system|subsystem|service)|mailer[- 
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 _DSN_ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 _FALSY = frozenset({"", "no", "false", "0", "off", "none"})
+#: Statuses that fail one message but not the address: full mailbox or system, delivery time expired.
+_SOFT_DETAILS = frozenset({"2.2", "3.1", "4.7"})
+
+
+def _is_soft(status: str, body: str) -> bool:
+    """A failure the address may recover from (see the module docstring)."""
+    if status.startswith("4"):
+        return True
+    if (status[2:] in _SOFT_DETAILS and status[:1] in ("4", "5")) or status == "552":
+        return True
+    return not status[:1].isdigit() and text.mailbox_full_phrase(body) is not None
 
 
 @dataclass(frozen=True)
@@ -36,9 +67,9 @@ class Signal:
     detail: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def evidence(text: str) -> str:
+def evidence(value: str) -> str:
     """Squash text into one line of at most 200 characters, for :attr:`Signal.evidence`."""
-    line = re.sub(r"\s+", " ", text).strip()
+    line = re.sub(r"\s+", " ", value).strip()
     return line if len(line) <= _EVIDENCE_CHARS else line[: _EVIDENCE_CHARS - 1] + "…"
 
 
@@ -99,10 +130,11 @@ def _rfc3464(parsed: ParsedEmail) -> Signal | None:
     status = _status_code(block.get("status", ""))
     final = action == "failed"
     explicit = block.get("action", "").lower().strip().startswith(action)
+    diagnostic = block.get("diagnostic-code", "")
     detail = {
         "dsn_action": action,
         "dsn_status": status,
-        "hard": "true" if final and not status.startswith("4") else "false",
+        "hard": "true" if final and not _is_soft(status, diagnostic) else "false",
         "final": "true" if final else "false",
     }
     for key, name in (("final-recipient", "final_recipient"), ("original-recipient", "original_recipient")):
@@ -132,8 +164,8 @@ def is_daemon_sender(parsed: ParsedEmail) -> bool:
 
 
 def _heuristic_detail(parsed: ParsedEmail, top: str, *, delayed: bool) -> dict[str, str]:
-    status = phrases.smtp_status(top) or ""
-    soft = delayed or status.startswith("4")
+    status = text.smtp_status(top) or ""
+    soft = delayed or _is_soft(status, top) or text.mailbox_full_phrase(top) is not None
     detail = {
         "dsn_action": "delayed" if delayed else "failed",
         "hard": "false" if soft else "true",
@@ -158,12 +190,12 @@ def bounce(parsed: ParsedEmail) -> Signal | None:
     if found is not None:
         return found
 
-    top = parsed.text[: phrases.TOP_CHARS]
-    subject_phrase = phrases.bounce_subject(parsed.subject)
-    delay = phrases.delay_phrase(parsed.subject, top)
+    top = parsed.text[: text.TOP_CHARS]
+    subject_phrase = text.bounce_subject(parsed.subject)
+    delay = text.delay_phrase(parsed.subject, top)
     # A subject that says "failed" outranks retry talk in the body (which may quote an earlier warning).
     delayed = delay is not None and (
-        subject_phrase is None or phrases.delay_phrase(parsed.subject, "") is not None
+        subject_phrase is None or text.delay_phrase(parsed.subject, "") is not None
     )
 
     failed = _first(parsed, "x-failed-recipients")
@@ -194,7 +226,7 @@ def bounce(parsed: ParsedEmail) -> Signal | None:
         )
     # RFC 3834 asks automatic replies to use the null sender too, so without a bounce subject the null
     # sender alone is not enough: it needs a daemon sender or failure wording and no auto-reply header.
-    body_phrase = phrases.bounce_body_phrase(top)
+    body_phrase = text.bounce_body_phrase(top)
     if body_phrase and (daemon or auto_header(parsed) is None):
         confidence = 0.8 if daemon else 0.7
         return _signal(
@@ -208,17 +240,30 @@ def bounce(parsed: ParsedEmail) -> Signal | None:
 # ------------------------------------------------------------------------------------------ automatic replies
 
 
+def _list_headers(parsed: ParsedEmail) -> list[str]:
+    return [
+        name for name in ("list-id", "list-unsubscribe", "list-post", "list-help") if name in parsed.headers
+    ]
+
+
 def auto_header(parsed: ParsedEmail) -> Signal | None:
     """Find an explicit automatic-reply header.
 
-    ``Auto-Submitted`` other than "no" gives ``auto.rfc3834``; ``X-Autoreply``, ``X-Autorespond(er)`` or
-    ``X-Autogenerated`` give ``auto.x_autoreply``; ``Precedence: auto_reply`` gives ``auto.precedence``.
+    ``Auto-Submitted`` other than "no" gives ``auto.rfc3834`` (its comment, e.g. Zimbra's and Sieve's
+    "(vacation)", is kept as ``auto_comment``); ``X-Autoreply``, ``X-Autorespond(er)`` or ``X-Autogenerated``
+    give ``auto.x_autoreply``; ``Precedence: auto_reply`` gives ``auto.precedence`` (0.95), and so does
+    ``Precedence: junk`` (0.8, the vacation(1) program's mark) unless ``List-*`` headers say a list server
+    set it; Exchange's ``X-MS-Exchange-Generated-Message-Source: Mailbox Rules Agent`` (set on out-of-office
+    and rule replies) gives ``auto.exchange_rules`` (0.9).
     """
     for value in parsed.headers.get("auto-submitted", ()):
-        m = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)", value)
+        m = re.match(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:;[^(]*)?(?:\((.*)\))?", value)
         keyword = m.group(1).lower() if m else ""
         if keyword and keyword != "no":
-            return _signal("auto.rfc3834", 0.95, f"Auto-Submitted: {value}", {"auto_submitted": keyword})
+            detail = {"auto_submitted": keyword}
+            if m and m.group(2):
+                detail["auto_comment"] = m.group(2).strip().lower()
+            return _signal("auto.rfc3834", 0.95, f"Auto-Submitted: {value}", detail)
     for name, label in (
         ("x-autoreply", "X-Autoreply"),
         ("x-autorespond", "X-Autorespond"),
@@ -229,10 +274,19 @@ def auto_header(parsed: ParsedEmail) -> Signal | None:
             if value.strip().lower() not in _FALSY:
                 return _signal("auto.x_autoreply", 0.95, f"{label}: {value}", {"auto_header": label})
     for value in parsed.headers.get("precedence", ()):
-        if value.strip().lower() in ("auto_reply", "auto-reply"):
-            return _signal(
-                "auto.precedence", 0.95, f"Precedence: {value}", {"precedence": value.strip().lower()}
-            )
+        precedence = value.strip().lower()
+        if precedence in ("auto_reply", "auto-reply"):
+            return _signal("auto.precedence", 0.95, f"Precedence: {value}", {"precedence": precedence})
+        if precedence == "junk" and not _list_headers(parsed):
+            return _signal("auto.precedence", 0.8, f"Precedence: {value}", {"precedence": precedence})
+    source = _first(parsed, "x-ms-exchange-generated-message-source")
+    if source is not None and source.strip().lower() == "mailbox rules agent":
+        return _signal(
+            "auto.exchange_rules",
+            0.9,
+            f"X-MS-Exchange-Generated-Message-Source: {source}",
+            {"auto_header": "X-MS-Exchange-Generated-Message-Source"},
+        )
     return None
 
 
@@ -259,3 +313,64 @@ def weak_auto_signals(parsed: ParsedEmail) -> list[str]:
         if value is not None:
             found.append(f"{label}: {value}")
     return found
+
+
+# ------------------------------------------------------------------------------------------------ bulk mail
+
+#: Headers of email service providers' *campaign* sending (newsletters, promotions), by name prefix.
+_CAMPAIGN_PREFIXES = (
+    "x-campaign",
+    "x-mc-user",
+    "x-mailchimp",
+    "x-mailjet-campaign",
+    "x-mailin-campaign",
+    "x-sib-",
+    "x-klaviyo",
+    "x-csa-complaints",
+    "x-newsletter",
+    "x-rpcampaign",
+    "x-hs-cid",
+    "x-sfmc-",
+    "x-cleverreach",
+    "x-rapidmail",
+    "x-emarsys",
+)
+#: Headers of bulk delivery in general: lists, and the ESPs help desks also send through.
+_BULK_PREFIXES = (
+    "list-id",
+    "x-mailgun-",
+    "x-sg-eid",
+    "x-sg-id",
+    "feedback-id",
+    "x-ses-outgoing",
+    "x-mandrill",
+)
+
+
+def campaign_markers(parsed: ParsedEmail) -> list[str]:
+    """Campaign headers of newsletter senders (``X-MC-User``, ``X-Campaign-ID`` ...) as evidence lines."""
+    return [
+        f"{name}: {values[0]}"
+        for name, values in parsed.headers.items()
+        if values and name.startswith(_CAMPAIGN_PREFIXES)
+    ]
+
+
+def bulk_markers(parsed: ParsedEmail) -> list[str]:
+    """Bulk-delivery markers: ``Precedence: bulk/list/junk``, ``List-Id``, ESP headers, as evidence lines."""
+    found = [
+        f"Precedence: {value}"
+        for value in parsed.headers.get("precedence", ())
+        if value.strip().lower() in ("bulk", "list", "junk")
+    ]
+    found += [
+        f"{name}: {values[0]}"
+        for name, values in parsed.headers.items()
+        if values and name.startswith(_BULK_PREFIXES)
+    ]
+    return found
+
+
+def is_threaded(parsed: ParsedEmail) -> bool:
+    """Tell whether a message answers another (``In-Reply-To`` or ``References``)."""
+    return bool(parsed.in_reply_to or parsed.references)

@@ -1,9 +1,10 @@
-"""Phrase signals in subjects and bodies: bounce subjects, out-of-office markers, ticket receipts, ticket ids.
+"""Phrase signals in subjects and bodies: bounces, absences, receipts, surveys, unsubscribe footers, ticket ids.
 
-Each function returns the phrase it matched (the evidence) or None. Bodies are read only above the quoted
-original (see :func:`top_text`), because a human reply that quotes an auto-reply must not look automatic.
-Patterns cover English, German, French, Spanish, Italian, Dutch and the Scandinavian languages, plus the
-fixed subjects of Outlook/Exchange in a few more.
+Each function returns the phrase it matched (the evidence) or None. Callers pass the reply's own words
+(:func:`replybench.classify.newtext.new_text`: no quoted original, no signature) wherever a quoted message could
+mislead, because a person's reply that quotes an auto-reply must not look automatic. Patterns cover English,
+German, French, Spanish, Italian, Dutch and the Scandinavian languages, and the fixed subjects mail programs
+put on automatic replies in many more (Polish, Czech, Portuguese, Finnish, Turkish, Japanese, Chinese ...).
 """
 
 from __future__ import annotations
@@ -16,56 +17,40 @@ __all__ = [
     "bounce_body_phrase",
     "bounce_subject",
     "delay_phrase",
+    "generic_salutation",
     "is_noreply_address",
     "is_reply_subject",
+    "is_thanks",
+    "mailbox_full_phrase",
     "ooo_body",
     "ooo_subject",
     "receipt_phrase",
     "smtp_status",
     "strip_subject_tags",
     "subject_receipt",
+    "survey_phrase",
     "ticket_id",
-    "top_text",
+    "unmonitored_phrase",
+    "unsubscribe_phrase",
+    "urgent_phrase",
 ]
 
-#: How much of a body is searched: auto-replies say what they are near the top.
+#: How much of a body is searched: automatic messages say what they are near the top.
 TOP_CHARS = 4000
 
 _I = re.IGNORECASE
-_IM = re.IGNORECASE | re.MULTILINE
 
 
 def _alternatives(*phrases: str) -> str:
     return "|".join(phrases)
 
 
-# --------------------------------------------------------------------------------------------- body scoping
-
-_QUOTE_START = re.compile(
-    _alternatives(
-        r"^-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original"
-        r"|messaggio originale|oorspronkelijk bericht|originalmeddelande|opprinnelig melding)\s*-{2,}",
-        r"^_{20,}\s*$",
-        r"^(?:on|am|le|el|il|op|den|på)\s[^\n]{0,200}"
-        r"(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev)[^\n]{0,80}:\s*$",
-        r"^(?:from|von|de|da|van|från|fra|od)\s?:[^\n]*\n(?:[^\n]*\n){0,2}?"
-        r"(?:sent|date|gesendet|datum|envoyé|enviado|inviato|verzonden|skickat|sendt|wysłano)\s?:",
-    ),
-    _IM,
-)
-_QUOTED_LINE = re.compile(r"^[ \t]*>.*$\n?", re.MULTILINE)
-_ZENDESK_MARKER = re.compile(r"^.*##-.*-##.*$\n?", re.MULTILINE)
-
-
-def top_text(text: str, limit: int = TOP_CHARS) -> str:
-    """Return the part of a body above the quoted original, without ``>`` lines, at most ``limit`` long."""
-    head = text[: limit * 4]
-    m = _QUOTE_START.search(head)
-    if m:
-        head = head[: m.start()]
-    head = _QUOTED_LINE.sub("", head)
-    head = _ZENDESK_MARKER.sub("", head)
-    return head[:limit]
+def _search(pattern: re.Pattern[str], *texts: str) -> str | None:
+    for text in texts:
+        m = pattern.search(text[:TOP_CHARS])
+        if m:
+            return m.group(0)
+    return None
 
 
 # --------------------------------------------------------------------------------------------- subjects
@@ -117,6 +102,13 @@ _BOUNCE_SUBJECT = re.compile(
         r"onbestelbaar",
         r"kan inte levereras",
         r"ikke leveret",
+        r"delivery failed",
+        r"undeliverable message",
+        r"message delivery failure",
+        r"notificación de estado de entrega \((?:error|retraso)\)",
+        r"mensaje no entregado",
+        r"non distribuable",
+        r"mail could not be delivered",
     )
     + r")",
     _I,
@@ -137,6 +129,10 @@ _DELAY = re.compile(
         r"delivery (?:is|has been) delayed",
         r"zustellung verzögert",
         r"remise différée",
+        r"(?:will|shall) (?:be )?retr(?:y|ied|ying)",
+        r"(?:is|are) being retried",
+        r"will try (?:again|to deliver)",
+        r"temporar(?:y|ily) (?:failure|unavailable|deferred|problem)",
     ),
     _I,
 )
@@ -163,12 +159,23 @@ _BOUNCE_BODY = re.compile(
         r"n'a pas pu être (?:remis|distribué)",
         r"no (?:se )?(?:ha )?pudo (?:ser )?entregar",
         r"non è stato possibile recapitare",
+        r"address not found",
+        r"address couldn't be found",
+        r"address could not be found",
+        r"delivery to the following recipients? failed permanently",
+        r"unable to deliver",
+        r"does not exist",
+        r"account (?:is )?(?:disabled|inactive|suspended)",
+        r"over quota",
+        r"quota exceeded",
+        r"rejected by (?:the )?(?:recipient|remote|destination)",
+        r"undeliverable",
     ),
     _I,
 )
 
 _ENHANCED_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-_BASIC_STATUS = re.compile(r"(?<![\d.])([45]\d\d)[ -](?=\S)")
+_BASIC_STATUS = re.compile(r"(?<![\d.:])([45]\d\d)(?:[ -](?=\S)|:\s)")
 
 
 def bounce_subject(subject: str) -> str | None:
@@ -179,14 +186,35 @@ def bounce_subject(subject: str) -> str | None:
 
 def bounce_body_phrase(text: str) -> str | None:
     """Return a delivery-failure phrase near the top of a body, or None."""
-    m = _BOUNCE_BODY.search(text[:TOP_CHARS])
-    return m.group(0) if m else None
+    return _search(_BOUNCE_BODY, text)
 
 
 def delay_phrase(subject: str, text: str) -> str | None:
     """Return a "delivery delayed, still retrying" phrase in the subject or body top, or None."""
-    m = _DELAY.search(subject) or _DELAY.search(text[:TOP_CHARS])
-    return m.group(0) if m else None
+    return _search(_DELAY, subject, text)
+
+
+_MAILBOX_FULL = re.compile(
+    _alternatives(
+        r"mailbox (?:is )?full",
+        r"over (?:the )?quota",
+        r"quota exceeded",
+        r"exceeded (?:the|its|their) (?:storage )?quota",
+        r"insufficient (?:system )?storage",
+        r"postfach (?:des empfängers )?(?:ist )?voll",
+        r"speicherplatz (?:ist )?(?:erschöpft|überschritten)",
+        r"boîte (?:aux lettres )?(?:est )?pleine",
+        r"buzón (?:está )?lleno",
+        r"casella (?:di posta )?piena",
+        r"mailbox (?:is )?vol",
+    ),
+    _I,
+)
+
+
+def mailbox_full_phrase(text: str) -> str | None:
+    """Return a "mailbox full / over quota" phrase (a soft failure: the address exists), or None."""
+    return _search(_MAILBOX_FULL, text)
 
 
 def smtp_status(text: str) -> str | None:
@@ -201,6 +229,8 @@ def smtp_status(text: str) -> str | None:
 
 # --------------------------------------------------------------------------------------------- out of office
 
+#: "Automatic reply:" in the languages Outlook, Exchange, Gmail, Zimbra and others write it. Exchange also
+#: puts it on the acknowledgements of shared mailboxes, so alone it does not say "absent".
 _OOO_GENERIC_PREFIX = re.compile(
     r"^(?:"
     + _alternatives(
@@ -210,27 +240,44 @@ _OOO_GENERIC_PREFIX = re.compile(
         r"auto[- ]?response",
         r"autoresponder",
         r"automatische antwort",
+        r"automatische rückantwort",
         r"réponse automatique",
         r"respuesta automática",
         r"respuesta automatica",
         r"risposta automatica",
         r"automatisch antwoord",
         r"autosvar",
+        r"automatiskt svar",
         r"automatisk svar",
+        r"automatisk besked",
         r"resposta automática",
+        r"resposta automatica",
         r"odpowiedź automatyczna",
-        r"automaattinen vastaus",
-        r"automatikus válasz",
+        r"automatyczna odpowiedź",
         r"automatická odpověď",
+        r"automatická odpoveď",
+        r"automaattinen vastaus",
+        r"otomatik (?:yanıt|yanit|cevap)",
+        r"automatikus válasz",
+        r"automatski odgovor",
+        r"samodejni odgovor",
+        r"răspuns automat",
+        r"αυτόματη απάντηση",
         r"автоматический ответ",
+        r"автоматична відповідь",
+        r"автоматичен отговор",
+        r"自動返信",
         r"自動応答",
         r"自动回复",
         r"自動回覆",
+        r"자동 회신",
+        r"자동 응답",
     )
     + r")\s*[:：-]?\s*",
     _I,
 )
 
+#: Subjects that say "absent" outright.
 _OOO_STRONG_PREFIX = re.compile(
     r"^(?:"
     + _alternatives(
@@ -240,6 +287,7 @@ _OOO_STRONG_PREFIX = re.compile(
         r"abwesenheitsnotiz",
         r"abwesenheit",
         r"abwesend",
+        r"nicht im büro",
         r"fuera de (?:la )?oficina",
         r"ausente",
         r"fuori (?:ufficio|sede)",
@@ -253,6 +301,18 @@ _OOO_STRONG_PREFIX = re.compile(
         r"fraværende",
         r"fravær",
         r"poza biurem",
+        r"nieobecn[aoy]",
+        r"mimo kancelář",
+        r"nepřítomen",
+        r"nepřítomna",
+        r"fora do escritório",
+        r"ausente do escritório",
+        r"poissa toimistolta",
+        r"lomalla",
+        r"ofis dışında",
+        r"izinde",
+        r"不在",
+        r"休暇",
         r"vacation",
         r"on (?:annual )?leave",
         r"on holiday",
@@ -272,6 +332,9 @@ _OOO_ANYWHERE = re.compile(
         r"fuori ufficio",
         r"hors du bureau",
         r"buiten kantoor",
+        r"poza biurem",
+        r"mimo kancelář",
+        r"fora do escritório",
     ),
     _I,
 )
@@ -346,6 +409,21 @@ _OOO_BODY = re.compile(
         r"på semester",
         r"fraværende",
         r"på ferie",
+        r"jestem (?:nieobecn[ay]|na urlopie|poza biurem)",
+        r"poza biurem",
+        r"podczas mojej nieobecności",
+        r"nejsem v kanceláři",
+        r"jsem (?:na dovolené|mimo kancelář|nepřítomn[ýá])",
+        r"během mé nepřítomnosti",
+        r"estou (?:de férias|fora do escritório|ausente)",
+        r"durante a minha ausência",
+        r"olen (?:lomalla|poissa)",
+        r"poissa toimistolta",
+        r"izindeyim",
+        r"ofis dışındayım",
+        r"不在にしております",
+        r"休暇を(?:いただいて|取って)",
+        r"不在",
     ),
     _I,
 )
@@ -353,31 +431,34 @@ _OOO_BODY = re.compile(
 
 def ooo_body(text: str) -> str | None:
     """Return an out-of-office phrase ("I am out of the office", "nicht im Büro" ...) in a body top."""
-    m = _OOO_BODY.search(text[:TOP_CHARS])
-    return m.group(0) if m else None
+    return _search(_OOO_BODY, text)
 
 
 # --------------------------------------------------------------------------------------------- receipts
 
 _RECEIPT_STRONG = re.compile(
     _alternatives(
-        r"we(?: have|'ve|’ve) (?:successfully )?received your (?:support )?(?:request|e-?mail|message|inquiry"
-        r"|enquiry|ticket|query|case)",
+        r"we(?: have|'ve|’ve) (?:successfully )?(?:received|got) your (?:support )?(?:request|e-?mail|message"
+        r"|inquiry|enquiry|ticket|query|case)",
         r"we received your (?:support )?(?:request|e-?mail|message|inquiry|enquiry|ticket|query)",
-        r"your (?:support )?(?:request|ticket|case|message|e-?mail|inquiry|enquiry) (?:\(\S+\) )?has been "
-        r"(?:received|created|logged|opened|registered|submitted)",
-        r"(?:a|your) (?:support )?(?:ticket|case) has been (?:created|opened|logged|raised)",
+        r"your (?:support )?(?:request|ticket|case|message|e-?mail|inquiry|enquiry) (?:\(?#?\S+\)? )?"
+        r"(?:has been|was|is being) (?:received|created|logged|opened|registered|submitted)",
+        r"(?:a|your|a new) (?:support )?(?:ticket|case|request) (?:\(?#?\S+\)? )?has been (?:created|opened"
+        r"|logged|raised)",
         r"acknowledge (?:the )?receipt",
         r"acknowledge that we have received",
+        r"confirm(?:ing)? (?:the )?receipt of your",
+        r"this is an automatic confirmation",
         r"(?:ticket|request|case|message) received",
         r"wir haben ihre (?:anfrage|nachricht|e-?mail|mail)[^\n]{0,20} erhalten",
         r"eingangsbestätigung",
-        r"ihre (?:anfrage|nachricht|e-?mail) (?:ist bei uns eingegangen|wurde (?:erfasst|registriert))",
+        r"ihre (?:anfrage|nachricht|e-?mail) (?:ist bei uns eingegangen|wurde (?:erfasst|registriert|angelegt))",
         r"nous avons (?:bien )?reçu votre",
         r"accusé de réception",
-        r"votre demande a (?:bien )?été (?:reçue|enregistrée|créée)",
+        r"votre (?:demande|ticket|message) a (?:bien )?été (?:reçue?|enregistrée?|créée?)",
         r"hemos recibido (?:su|tu)",
         r"acuse de recibo",
+        r"(?:su|tu) (?:solicitud|consulta|ticket|caso) (?:ha sido|fue) (?:recibid[oa]|registrad[oa]|cread[oa])",
         r"abbiamo ricevuto la (?:sua|tua)",
         r"conferma di ricezione",
         r"wij hebben uw [^\n]{0,20} ontvangen",
@@ -390,17 +471,25 @@ _RECEIPT_STRONG = re.compile(
     _I,
 )
 
-_RECEIPT_WEAK = re.compile(
+# Thanks everybody writes, autoresponders of absent people too.
+_THANKS = re.compile(
     _alternatives(
         r"thanks? (?:you )?for (?:contacting|reaching out|your (?:e-?mail|message|inquiry|enquiry|request))",
-        r"we will (?:get back to you|respond|reply|be in touch)",
-        r"(?:within|in) (?:\d+|one|two|three) (?:business |working )?(?:hours|days)",
         r"vielen dank für ihre (?:anfrage|nachricht|e-?mail)",
-        r"wir (?:melden|werden) uns",
         r"merci (?:pour votre|de nous avoir)",
         r"gracias por (?:su|tu|contactar)",
         r"grazie per (?:la sua|la tua|averci)",
         r"bedankt voor (?:uw|je)",
+    ),
+    _I,
+)
+_RECEIPT_WEAK = re.compile(
+    _alternatives(
+        _THANKS.pattern,
+        r"we will (?:get back to you|respond|reply|be in touch)",
+        r"(?:within|in) (?:\d+|one|two|three) (?:business |working )?(?:hours|days)",
+        r"vielen dank für ihre (?:anfrage|nachricht|e-?mail)",
+        r"wir (?:melden|werden) uns",
     ),
     _I,
 )
@@ -421,10 +510,11 @@ _SUBJECT_RECEIPT = re.compile(
 
 _AUTOMATED = re.compile(
     _alternatives(
-        r"this (?:is an?|e-?mail is an?|message is an?|message was|e-?mail was) "
-        r"(?:automated|automatic|auto-generated|automatically generated|automatically sent)",
+        r"this (?:is an?|e-?mail is an?|message is an?|message was|e-?mail was|message has been|e-?mail has been)"
+        r" (?:automated|automatic|auto-generated|automatically generated|automatically sent|sent automatically)",
         r"automatically generated",
         r"auto-generated (?:e-?mail|message|response|reply)",
+        r"(?:please )?do not reply to this (?:e-?mail|message)",
         r"automatische (?:nachricht|antwort|e-?mail|benachrichtigung|eingangsbestätigung)",
         r"automatisch (?:erstellt|generiert|erzeugt|versendet|gegenereerd|verzonden)",
         r"message automatique",
@@ -439,7 +529,25 @@ _AUTOMATED = re.compile(
     _I,
 )
 
-_NOREPLY = re.compile(r"^(?:no|do[-_.]?not)[-_.]?reply|^auto[-_.]?(?:reply|respon)|^mailer$|^bounces?\b", _I)
+_NOREPLY = re.compile(
+    r"^(?:no|do[-_.]?not|dont)[-_.]?reply|^auto[-_.]?(?:reply|respon|confirm)|^mailer$|^bounces?\b|^notifications?$",
+    _I,
+)
+
+_GENERIC_SALUTATION = re.compile(
+    _alternatives(
+        r"\bdear (?:valued )?(?:customer|client|sir or madam|sir/madam|sender)\b",
+        r"sehr geehrte damen und herren",
+        r"(?:liebe|sehr geehrte) kundin,? (?:lieber|sehr geehrter) kunde",
+        r"sehr geehrter kunde",
+        r"\bch(?:er|ère) client(?:e)?\b",
+        r"madame,? monsieur",
+        r"\bestimad[oa] client[ea]\b",
+        r"\bgentile cliente\b",
+        r"\b(?:beste|geachte) klant\b",
+    ),
+    _I,
+)
 
 
 def receipt_phrase(subject: str, text: str, *, weak: bool = False) -> str | None:
@@ -449,10 +557,40 @@ def receipt_phrase(subject: str, text: str, *, weak: bool = False) -> str | None
     you"); those may only refine a message already known to be automatic.
     """
     for pattern in (_RECEIPT_STRONG, _RECEIPT_WEAK) if weak else (_RECEIPT_STRONG,):
-        m = pattern.search(subject) or pattern.search(text[:TOP_CHARS])
-        if m:
-            return m.group(0)
+        found = _search(pattern, subject, text)
+        if found:
+            return found
     return None
+
+
+def is_thanks(phrase: str) -> bool:
+    """Tell whether a (weak) receipt phrase is only thanks ("Thank you for your email").
+
+    Absent people write that too; a promise of an answer ("we will get back to you") they do not.
+    """
+    return _THANKS.fullmatch(phrase) is not None
+
+
+_URGENT = re.compile(
+    _alternatives(
+        r"\b(?:for|in) (?:urgent|pressing) (?:matters|cases|questions|enquiries|inquiries|requests)",
+        r"\bif (?:it is|it's|your (?:matter|request) is) urgent",
+        r"\bin (?:dringenden|eiligen) (?:fällen|angelegenheiten)",
+        r"\bbei (?:dringenden|eiligen) (?:anliegen|fragen|angelegenheiten)",
+        r"\ben cas d'urgence|\bpour toute (?:demande|question) urgente",
+        r"\bpara (?:asuntos|consultas|casos) urgentes|\ben caso de urgencia",
+        r"\bper (?:urgenze|richieste urgenti|questioni urgenti)",
+        r"\bin dringende (?:gevallen|zaken)|\bvoor dringende (?:zaken|vragen)",
+        r"\bvid brådskande|\bw pilnych sprawach|\bv naléhavých případech|\bpara assuntos urgentes",
+        r"\bkiireellisissä asioissa|\bacil durumlarda|お急ぎの場合",
+    ),
+    _I,
+)
+
+
+def urgent_phrase(text: str) -> str | None:
+    """Return "for urgent matters" wording (how absence notes point elsewhere), or None."""
+    return _search(_URGENT, text)
 
 
 def subject_receipt(subject: str) -> str | None:
@@ -463,8 +601,12 @@ def subject_receipt(subject: str) -> str | None:
 
 def automated_phrase(text: str) -> str | None:
     """Return a statement that the message is automatic ("This is an automated message" ...), or None."""
-    m = _AUTOMATED.search(text[:TOP_CHARS])
-    return m.group(0) if m else None
+    return _search(_AUTOMATED, text)
+
+
+def generic_salutation(text: str) -> str | None:
+    """Return a salutation nobody writing to a known person uses ("Dear customer", "Madame, Monsieur")."""
+    return _search(_GENERIC_SALUTATION, text)
 
 
 def is_noreply_address(address: str | None) -> bool:
@@ -474,22 +616,147 @@ def is_noreply_address(address: str | None) -> bool:
     return bool(_NOREPLY.match(address.split("@", 1)[0]))
 
 
-# --------------------------------------------------------------------------------------------- ticket ids
+# --------------------------------------------------------------------------------------------- automation
 
-_TICKET_BRACKET = re.compile(r"\[[^\[\]#]{0,40}#\s*:?\s*([A-Za-z]{0,6}-?\d[\w-]{0,30})\s*\]")
-_TICKET_WORD = re.compile(
-    r"\b(?:ticket|case|request|incident|vorgang|anfrage|demande|caso|solicitud|richiesta|melding|ärende"
-    r"|ticket-?id)s?[ \t]*(?:id|no\.?|nr\.?|number|nummer|numéro|número|numero|ref(?:erence)?)?[ \t]*"
-    r"(?:is[ \t]+)?[:#-]?[ \t]*#?[ \t]*\(?([A-Za-z]{0,6}-?\d[\w-]{2,30})\)?",
+_UNMONITORED = re.compile(
+    _alternatives(
+        r"this (?:e-?mail )?(?:address|mailbox|inbox) (?:is|was) (?:not|no longer) (?:being )?(?:monitored|in use"
+        r"|staffed|read|checked|active|attended)",
+        r"(?:e-?mails?|messages?|replies) (?:sent )?to this (?:e-?mail )?address (?:are|is|will) not (?:be )?"
+        r"(?:read|answered|monitored|processed|seen)",
+        r"(?:we|i) (?:are|am) (?:unable|not able) to (?:respond|reply) to (?:e-?mails?|messages?) (?:sent )?to "
+        r"this address",
+        r"diese[rs]? (?:e-?mail-?adresse|adresse|postfach|mailbox|e-?mail-?postfach) wird (?:nicht|nicht mehr|"
+        r"nicht regelmäßig) (?:überwacht|gelesen|genutzt|bearbeitet|betreut)",
+        r"nachrichten an diese adresse werden nicht (?:gelesen|bearbeitet|beantwortet)",
+        r"cette (?:adresse(?: e-?mail)?|boîte(?: aux lettres)?) n'est (?:pas|plus) (?:surveillée|consultée|lue)",
+        r"este (?:buzón|correo(?: electrónico)?|dirección) no (?:es|está) (?:monitorizad[oa]|atendid[oa]|"
+        r"supervisad[oa])",
+        r"(?:questa casella|questo indirizzo)(?: (?:di posta|e-?mail))? non (?:è|viene) (?:monitorat[oa]|"
+        r"presidiat[oa]|lett[oa])",
+        r"dit (?:e-?mail)?adres wordt niet (?:gelezen|gecontroleerd|bewaakt)",
+    ),
     _I,
 )
 
 
+def unmonitored_phrase(text: str) -> str | None:
+    """Return a "this mailbox is not monitored" notice: a machine speaking, nobody reads the mail."""
+    return _search(_UNMONITORED, text)
+
+
+_SURVEY = re.compile(
+    _alternatives(
+        r"how (?:did we do|would you rate|satisfied were you|was your (?:experience|support))",
+        r"rate (?:your|our|the|my) (?:support|service|experience|conversation|reply|interaction)",
+        r"(?:customer )?satisfaction survey",
+        r"(?:short|quick|brief|one-question) survey",
+        r"tell us (?:how we did|what you think)",
+        r"wie zufrieden (?:waren|sind) sie",
+        r"bewerten sie (?:unseren|unsere|den|die)",
+        r"zufriedenheitsumfrage",
+        r"comment (?:évaluez|évalueriez|jugez)-vous",
+        r"enquête de satisfaction",
+        r"(?:cómo|como) (?:valoraría|calificaría|evaluaría|valorarías)",
+        r"encuesta de satisfacción",
+        r"come valuterebbe",
+        r"questionario di soddisfazione",
+        r"hoe tevreden (?:was|bent) u",
+        r"klanttevredenheidsonderzoek",
+    ),
+    _I,
+)
+
+
+def survey_phrase(subject: str, text: str = "") -> str | None:
+    """Return a satisfaction-survey phrase ("How would you rate the support you received?"), or None."""
+    return _search(_SURVEY, subject, text)
+
+
+_UNSUBSCRIBE = re.compile(
+    _alternatives(
+        r"unsubscribe",
+        r"opt[- ]out",
+        r"manage (?:your )?(?:e-?mail |subscription |notification |communication )?preferences",
+        r"update your (?:e-?mail )?preferences",
+        r"no longer (?:wish|want) to receive",
+        r"(?:vom newsletter |newsletter )?(?:abmelden|abbestellen|austragen)",
+        r"(?:se )?désinscri(?:re|ption)",
+        r"(?:se )?désabonner",
+        r"darse de baja|darte de baja|cancelar (?:la |tu |su )?suscripción",
+        r"disiscriv(?:iti|ersi)|(?:annulla|cancella)(?:re)? l'iscrizione",
+        r"afmelden|uitschrijven",
+    ),
+    _I,
+)
+
+
+def unsubscribe_phrase(text: str) -> str | None:
+    """Return an unsubscribe link's wording ("Unsubscribe", "Newsletter abbestellen" ...) anywhere in a body."""
+    m = _UNSUBSCRIBE.search(text)
+    return m.group(0) if m else None
+
+
+# --------------------------------------------------------------------------------------------- ticket ids
+
+_ID = r"([A-Za-z]{0,6}-?\d[\w-]{2,30})"
+# Zoho Desk "[## 12345 ##]", Request Tracker "[example.com #12345]", OTRS "[Ticket#2025...]", "[#12345]".
+_TICKET_ZOHO = re.compile(r"\[##\s*(\d{3,15})\s*##\]")
+_TICKET_BRACKET = re.compile(r"\[[^\[\]#]{0,40}#\s*:?\s*([A-Za-z]{0,6}-?\d[\w-]{0,30})\s*\]")
+# Jira Service Management "[JIRA] (SUP-123)".
+_TICKET_JIRA = re.compile(r"\[jira\][^\[\]()]{0,5}[\[(]([A-Z][A-Z0-9]{1,9}-\d{1,7})[\])]", _I)
+_TICKET_WORD = re.compile(
+    r"(?<![\w-])(?:ticket|case|request|incident|conversation|vorgang|anfrage|demande|dossier|caso|solicitud"
+    r"|incidencia|richiesta|pratica|segnalazione|melding|verzoek|ärende|sak"
+    r"|ticket-?id|ticketnummer|vorgangsnummer|fallnummer|bearbeitungsnummer|zaaknummer|ärendenummer"
+    r"|numéro de (?:ticket|dossier|demande)|número de (?:caso|ticket|solicitud|incidencia)"
+    r"|numero (?:di )?(?:ticket|pratica|richiesta))s?"
+    r"(?P<label>[ \t]*(?:id|no\.?|nr\.?|n°|nº|n\.º|n\.|number|nummer|numéro|número|numero|ref(?:erence)?))?"
+    r"(?:[ \t]+(?:is|lautet|est|es|è|was))?[ \t]*(?P<sep>[:#-]?[ \t]*#?[ \t]*\(?)" + _ID + r"\)?",
+    _I,
+)
+_DATE_LIKE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4})$")
+_AFTER_NUMBER = re.compile(
+    r"^(?:[.,:/]\d|\s?(?:€|\$|£|%|eur\b|euro\b|usd\b|chf\b|gbp\b|kg\b|km\b|cm\b|mm\b|uhr\b|h\b|min\b|am\b|pm\b"
+    r"|days?\b|tage?n?\b|jours?\b|días?\b|giorni\b|dagen\b|st(?:ück|k)\b|pieces?\b|items?\b)|\s\d{2,})",
+    _I,
+)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_CITY = re.compile(r"^ [A-ZÄÖÜ][a-zäöüßéèà]+")
+
+
+def _plausible(source: str, m: re.Match[str], *, marked: bool) -> bool:
+    """Reject dates, times, amounts, phone numbers and years that merely follow a ticket-ish word."""
+    value = m.group(m.lastindex or 1)
+    if _DATE_LIKE.match(value) or _AFTER_NUMBER.match(source[m.end(m.lastindex or 1) :]):
+        return False
+    if source[max(0, m.start(m.lastindex or 1) - 1) : m.start(m.lastindex or 1)] == "+":
+        return False
+    if value.isdigit() and not marked:
+        # A bare "Ticket 123" is too easily a quantity, "Anfrage 10115 Berlin" a postcode; "Ticket #123",
+        # "(123)" or "ticket number 123" is neither.
+        after = source[m.end(m.lastindex or 1) :]
+        postcode = len(value) in (4, 5) and _CITY.match(after) is not None
+        return len(value) >= 4 and not _YEAR.match(value) and not postcode
+    return True
+
+
 def ticket_id(subject: str, text: str) -> str | None:
-    """Return a help-desk ticket or case id ("[#12345]", "Ticket 12345", "case number 00123456"), or None."""
+    """Return a help-desk ticket or case id ("[#12345]", "Ticket 12345", "case number 00123456"), or None.
+
+    The subject is read first, then the body top. Recognised: ``[#12345]`` and ``[example.com #12345]``
+    (Request Tracker, Freshdesk, OTRS's ``[Ticket#2025...]``), Zoho Desk's ``[## 12345 ##]``, Jira's
+    ``[JIRA] (SUP-123)``, and a ticket word followed by an id in several languages ("Ticket 4711", "your
+    request (12345)", "case number 00123456", "Ticketnummer 2025...", "numéro de dossier 4521",
+    "número de caso 777123"). Dates, times, prices, quantities, phone numbers and bare years are not ids.
+    """
     for source in (subject, text[:TOP_CHARS]):
-        for pattern in (_TICKET_BRACKET, _TICKET_WORD):
+        for pattern in (_TICKET_ZOHO, _TICKET_BRACKET, _TICKET_JIRA):
             m = pattern.search(source)
-            if m:
+            if m and _plausible(source, m, marked=True):
                 return m.group(1)
+        for m in _TICKET_WORD.finditer(source):
+            marked = bool(m.group("label")) or bool(m.group("sep").strip())
+            if _plausible(source, m, marked=marked):
+                return m.group(m.lastindex or 1)
     return None
