@@ -28,7 +28,7 @@ from replybench.analysis.summary import GroupBy
 from replybench.classify.promise import Promise
 from replybench.engine.runner import RunProgress
 from replybench.errors import ReplybenchError
-from replybench.models import ProbeState
+from replybench.models import HUMAN_CLASSES, ProbeState
 from replybench.report.export import write_outcomes
 from replybench.report.terminal import print_summary
 from replybench.store import Store
@@ -324,7 +324,8 @@ def demo(
 def _classification_record(item: operations.ClassifiedFile) -> dict[str, object]:
     c = item.classification
     promise = Promise.from_detail(c.detail)
-    flags = [flag for flag in ("deflection", "holding") if c.detail.get(flag)]
+    person = c.cls in HUMAN_CLASSES
+    flags = [flag for flag in ("deflection", "holding") if person and c.detail.get(flag)]
     if c.detail.get("hard") == "true":
         flags.append("hard")
     if c.cls.value == "bounce" and c.detail.get("final") == "false":

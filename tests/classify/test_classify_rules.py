@@ -459,7 +459,7 @@ def test_reply_subjects_mentioning_absence_words_stay_human(subject: str) -> Non
 
 def test_human_default_shape() -> None:
     result = classify_bytes(mail(subject="Re: Question"))
-    assert result == Classification(MessageClass.HUMAN, "human.default", 0.6, result.evidence, result.detail)
+    assert result == Classification(MessageClass.HUMAN, "human.default", 0.7, result.evidence, result.detail)
     assert dict(result.detail) == {}
 
 
@@ -857,7 +857,7 @@ def test_an_answer_with_a_courtesy_line_is_not_a_deflection(body: str) -> None:
     result = classify_bytes(mail(subject="Re: Question", body=f"Hello,\n\n{body}\n\nBest, Sam\n"))
     assert (result.cls, result.rule) == (MessageClass.HUMAN, "human.default")
     assert result.detail["deflection_aside"]
-    assert result.confidence <= 0.6
+    assert result.confidence <= 0.7
 
 
 def test_a_courtesy_line_that_is_the_whole_reply_is_an_unsure_deflection() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,14 +41,19 @@ CONTRACT = [
 ]
 
 
-def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120, stdin: str | None = None, columns: int = 80
+) -> subprocess.CompletedProcess[str]:
+    """Run ``replybench ARGS`` as a user would, in a terminal ``columns`` wide, typing ``stdin``."""
     return subprocess.run(
         [sys.executable, "-m", "replybench", *args],
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, "COLUMNS": str(columns)},
     )
 
 
@@ -169,7 +175,7 @@ def test_classify_shows_a_table_for_people(tmp_path: Path) -> None:
         b"Thank you for contacting us. Your request #48213 has been received; we will reply within "
         b"2 business days.\r\n"
     )
-    done = cli("classify", str(eml))
+    done = cli("classify", str(eml), columns=200)
     assert done.returncode == 0, done.stderr
     assert "auto_ack" in done.stdout
     assert "48213" in done.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from replybench import operations
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.engine.ingest import Ingestor
-from replybench.models import MessageClass
+from replybench.models import MessageClass, Target
 from replybench.store import RunRecord, Store
 from tests.cli.test_cli import cli
 from tests.engine.helpers import write_workspace
@@ -36,9 +35,10 @@ def _open(root: Path) -> Store:
 
 def _workspace_with_a_guess(tmp_path: Path) -> tuple[Path, int]:
     """A store holding one reply matched only by its sender's domain (an unsure match) and one sure one."""
-    root = write_workspace(tmp_path / "ws", {"t": '{ reply = "human" }'})
+    root = write_workspace(tmp_path / "ws", {"t": '{ profile = "fast" }'})
     store = _open(root)
-    run = RunRecord("run1", "suite", T0, "running", 1, 86400.0, "human", {"targets": {}})
+    snapshot = {"targets": {"t": Target(id="t", name="T Ltd").model_dump(mode="json")}}
+    run = RunRecord("run1", "suite", T0, "running", 1, 86400.0, "human", snapshot)
     store.create_run(run, planned_probes("run1", 1, T0, id_prefix="p"))
     store.mark_sending("p0", T0)
     store.mark_sent("p0", SendReceipt(T0, "smtp-250", {}), T0 + timedelta(days=1))
@@ -70,7 +70,7 @@ def _workspace_with_a_guess(tmp_path: Path) -> tuple[Path, int]:
 
 def test_review_lists_only_unsure_decisions_without_terminal_escapes(tmp_path: Path) -> None:
     root, _ = _workspace_with_a_guess(tmp_path)
-    done = cli("review", "--list", "-w", str(root))
+    done = cli("review", "--list", "-w", str(root), columns=200)
     assert done.returncode == 0, done.stderr
     assert "1 to review" in done.stdout
     assert "sender_domain" in done.stdout
@@ -125,11 +125,4 @@ def test_override_command_unmatches_and_refuses_nonsense(tmp_path: Path) -> None
 
 def subprocess_review(root: Path, typed: str) -> subprocess.CompletedProcess[str]:
     """Run the interactive queue with ``typed`` as what the person types."""
-    return subprocess.run(
-        [sys.executable, "-m", "replybench", "review", "-w", str(root), "--who", "rita"],
-        input=typed,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli("review", "-w", str(root), "--who", "rita", stdin=typed, columns=200)

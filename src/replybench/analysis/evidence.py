@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from replybench.classify.newtext import new_text
+from replybench.models import HUMAN_CLASSES
 from replybench.store import MessageRecord, ProbeRecord, Store
 
 EVIDENCE_CHARS = 200
@@ -113,6 +114,7 @@ def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow
     """
     closes_at = probe.closes_at if probe is not None else None
     mid = clean_text(message.message_id, 300) or None
+    person = message.cls in HUMAN_CLASSES
     own = new_text(message.text[:EXCERPT_SOURCE_CHARS]) if message.text else ""
     decision = message.override
     machine_cls: str | None = None
@@ -137,8 +139,9 @@ def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow
         excerpt=clean_text(own or message.text, EXCERPT_CHARS),
         after_horizon=closes_at is not None and message.received_at > closes_at,
         match_confidence=message.match_confidence,
-        deflection=clean_text(message.detail.get("deflection"), FLAG_CHARS),
-        holding=bool(message.detail.get("holding")),
+        # A "please call us" inside an autoresponder is the company's automation, not a person deflecting.
+        deflection=clean_text(message.detail.get("deflection"), FLAG_CHARS) if person else "",
+        holding=person and bool(message.detail.get("holding")),
         ticket_id=clean_text(message.ticket_id, FLAG_CHARS) or None,
         decided_by=None if decision is None else clean_text(decision.who, FLAG_CHARS) or "someone",
         decided_at=None if decision is None else decision.at,

@@ -32,8 +32,8 @@ the header or phrase that fired (:class:`Classification`).
    form", "bitte rufen Sie uns an") and says nothing else of substance (0.8 when it addresses us by name,
    0.7 otherwise, 0.65 when the channel is only offered, "feel free to call us"); ``human.holding`` → human
    when it only promises an answer ("we'll get back to you", "wir melden uns"; 0.75 by name, else 0.65);
-   ``human.default`` → human (0.6; 0.55 when a deflection stands beside an answer; 0.5 when something
-   automatic-looking was seen but did not decide).
+   ``human.default`` → human (0.7; 0.65 when a deflection stands beside an answer; 0.5 when something
+   automatic-looking was seen but did not decide). Below 0.7 a decision goes to the review queue.
 
 Bodies are read through :func:`replybench.classify.newtext.new_text` (the reply's own words, without the
 quoted original or the signature), except delivery reports (whose diagnostics sit below their text) and
@@ -257,13 +257,14 @@ def _human(msg: _Message, suspicious: bool) -> Classification:
             proof = f"“{reading.holding}”; nothing else answers"
             return _result(MessageClass.HUMAN, "human.holding", 0.75 if name else 0.65, proof, detail)
     proof = "no bounce, automatic-reply or out-of-office marker"
-    confidence = 0.5 if suspicious else 0.6
+    # 0.7: the review queue's threshold; a plain person's reply is the common case and needs no review.
+    confidence = 0.5 if suspicious else 0.7
     aside = reading.deflection or reading.courtesy
     if aside is not None and reading.substantive:
         detail["deflection_aside"] = aside[1]
         proof += f"; “{aside[1]}” beside an answer"
         if reading.deflection is not None:
-            confidence = min(confidence, 0.55)
+            confidence = min(confidence, 0.65)
     return _result(MessageClass.HUMAN, "human.default", confidence, proof, detail)
 
 

@@ -46,6 +46,11 @@ _REPLY_ABOVE = re.compile(
     r"^.*(?:##-.*-##|reply above this line|antworten sie oberhalb dieser zeile).*$\n?", _IM
 )
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Zendesk and Freshdesk notifications list the conversation newest first, each comment under a dashed rule,
+# the author's name and a date line: the new words end where the second such comment begins.
+_COMMENT_HEAD = re.compile(
+    r"^-{20,}[ \t]*\n(?:[ \t]*\n)*[^\n]{1,120}\n(?:[ \t]*\n)*[^\n]*\b(?:19|20)\d\d\b", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ def reply_text(text: str) -> ReplyText:
     """Split ``text`` (a decoded body) into the new words, the signature and whether a quote was cut."""
     head = text[:READ_CHARS]
     quoted = False
+    comments = list(_COMMENT_HEAD.finditer(head))
+    if len(comments) > 1:
+        head, quoted = head[: comments[1].start()], True
     m = _QUOTE_START.search(head)
     if m:
         head, quoted = head[: m.start()], True
