@@ -268,6 +268,11 @@ class SandboxBehaviour(Strict):
 
     ``profile`` picks a preset; the other fields override it. Human reply delays are log-normal with the
     given median and sigma (heavy-tailed, like real help desks).
+
+    ``human_style`` is how a person answers: ``answer`` (default), ``holding`` (first "we will get back to
+    you", then the answer later in the same ticket, from another mailbox and without the probe's token) or
+    ``deflect`` (only "please call us"). ``promise`` is the response time the acknowledgement states ("within
+    2 business days"; ``"as soon as possible"`` states none); unset, each company has its own.
     """
 
     profile: SandboxProfile = "fast"
@@ -279,6 +284,8 @@ class SandboxBehaviour(Strict):
     business_hours_only: bool | None = None
     bounce: bool | None = None
     out_of_office: bool | None = None
+    human_style: Literal["answer", "holding", "deflect"] | None = None
+    promise: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")
     form: SandboxForm = "labels"
     chat: SandboxChat = "live"
     chat_human_median: Duration | None = None

@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from replybench.models import SandboxBehaviour
 from replybench.sandbox import PRESETS, plan_replies, resolve_behaviour
-from replybench.sandbox.behaviour import BOUNCE_DELAY
+from replybench.sandbox.behaviour import BOUNCE_DELAY, FOLLOWUP_FACTOR, PERSON_KINDS
 
 PROFILES = sorted(PRESETS)
 
@@ -28,6 +29,8 @@ overrides = st.fixed_dictionaries(
         "business_hours_only": st.booleans(),
         "bounce": st.booleans(),
         "out_of_office": st.booleans(),
+        "human_style": st.sampled_from(["answer", "holding", "deflect"]),
+        "promise": st.sampled_from(["within 24 hours", "within 3 business days", "as soon as possible"]),
     },
 )
 
@@ -43,7 +46,7 @@ def test_each_given_field_overrides_the_preset_and_the_rest_comes_from_it(profil
     for name in ("ack", "ack_delay", "human_probability", "human_median", "human_sigma"):
         expected = given_fields.get(name, getattr(preset, name))
         assert getattr(resolved, name) == pytest.approx(expected, abs=1e-6), name
-    for name in ("business_hours_only", "bounce", "out_of_office"):
+    for name in ("business_hours_only", "bounce", "out_of_office", "human_style", "promise"):
         assert getattr(resolved, name) == given_fields.get(name, getattr(preset, name)), name
 
 
@@ -161,3 +164,118 @@ def test_a_person_never_answers_before_the_automatic_messages():
 def test_time_scale_must_be_positive_and_finite(scale):
     with pytest.raises(ValueError, match="time_scale"):
         plan_replies(PRESETS["fast"], random.Random(0), time_scale=scale)
+
+
+# ------------------------------------------------------------------------------------- how a person answers
+
+
+def test_every_preset_answers_and_leaves_the_promise_to_the_help_desk():
+    for preset in PRESETS.values():
+        assert preset.human_style == "answer"
+        assert preset.promise is None
+    assert {"human", "holding", "followup", "deflection"} == PERSON_KINDS
+
+
+@pytest.mark.parametrize(
+    ("style", "kinds"),
+    [
+        ("answer", ["ack", "human"]),
+        ("holding", ["ack", "holding", "followup"]),
+        ("deflect", ["ack", "deflection"]),
+    ],
+)
+def test_each_human_style_plans_its_kinds_of_reply(style, kinds):
+    spec = resolve_behaviour(SandboxBehaviour(profile="fast", human_style=style))
+    for seed in range(20):
+        plan = plan_replies(spec, random.Random(seed))
+        assert [p.kind for p in plan] == kinds
+        delays = [p.delay for p in plan]
+        assert delays == sorted(delays)
+
+
+def test_a_person_who_never_answers_sends_no_holding_reply_or_deflection_either():
+    for style in ("holding", "deflect"):
+        spec = resolve_behaviour(SandboxBehaviour(profile="ack_only", human_style=style))
+        assert [p.kind for p in plan_replies(spec, random.Random(1))] == ["ack"]
+        spec = resolve_behaviour(SandboxBehaviour(profile="bounce", human_style=style))
+        assert [p.kind for p in plan_replies(spec, random.Random(1))] == ["bounce"]
+
+
+@given(seed=st.integers(0, 2**32), scale=st.floats(0.5, 1000))
+def test_the_answer_follows_the_holding_reply_after_two_to_six_times_its_delay(seed, scale):
+    spec = resolve_behaviour(SandboxBehaviour(profile="slow", human_style="holding", human_probability=1))
+    ack, holding, followup = plan_replies(spec, random.Random(seed), time_scale=scale)
+    low, high = FOLLOWUP_FACTOR
+    assert followup.delay >= holding.delay + 0.1 / scale - 1e-9
+    ratio = followup.delay / holding.delay
+    assert ratio <= high + 1e-9
+    assert ratio >= low - 1e-9 or followup.delay == pytest.approx(holding.delay + 0.1 / scale)
+    assert ack.delay < holding.delay
+
+
+@given(seed=st.integers(0, 2**32))
+def test_the_human_style_shifts_no_sample(seed):
+    """The holding reply and the deflection come exactly when the answer would have."""
+    plans = {
+        style: plan_replies(
+            resolve_behaviour(SandboxBehaviour(profile="out_of_office", human_style=style)),
+            random.Random(seed),
+        )
+        for style in ("answer", "holding", "deflect")
+    }
+    ooo, human = plans["answer"]
+    for style, kind in (("holding", "holding"), ("deflect", "deflection")):
+        plan = plans[style]
+        assert plan[0] == ooo
+        assert (plan[1].kind, plan[1].delay) == (kind, human.delay)
+
+
+def test_the_follow_up_factor_is_drawn_after_every_older_variate():
+    """The fixed draw order: three jitters, the answer draw, the human z, then the follow-up factor."""
+    spec = resolve_behaviour(
+        SandboxBehaviour(profile="fast", human_style="holding", human_median=timedelta(seconds=2))
+    )
+    for seed in range(10):
+        replay = random.Random(seed)
+        ack_jitter = replay.uniform(0.8, 1.2)
+        for _ in range(2):
+            replay.uniform(0.8, 1.2)
+        replay.random()
+        human = 2.0 * math.exp(0.6 * replay.gauss(0.0, 1.0))
+        factor = replay.uniform(*FOLLOWUP_FACTOR)
+        rng = random.Random(seed)
+        ack, holding, followup = plan_replies(spec, rng)
+        assert ack.delay == pytest.approx(0.3 * ack_jitter)
+        assert holding.delay == pytest.approx(max(human, ack.delay + 0.1))
+        assert followup.delay == pytest.approx(max(holding.delay * factor, holding.delay + 0.1))
+        # the plan takes exactly six variates: what the help desk draws next is the same for every style
+        assert rng.random() == replay.random()
+
+
+def test_business_hours_apply_to_every_reply_a_person_writes():
+    spec = resolve_behaviour(SandboxBehaviour(profile="business_hours", human_style="holding"))
+    plan = plan_replies(spec, random.Random(0))
+    assert [(p.kind, p.business_time) for p in plan] == [
+        ("ack", False),
+        ("holding", True),
+        ("followup", True),
+    ]
+    spec = resolve_behaviour(SandboxBehaviour(profile="business_hours", human_style="deflect"))
+    assert [(p.kind, p.business_time) for p in plan_replies(spec, random.Random(0))] == [
+        ("ack", False),
+        ("deflection", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"human_style": "ignore"},
+        {"promise": ""},
+        {"promise": "within 2 days\nBcc: x@y"},
+        {"promise": "x" * 201},
+    ],
+)
+def test_invalid_human_styles_and_promises_are_refused(bad):
+    with pytest.raises(ValidationError, match=r"human_style|promise"):
+        SandboxBehaviour.model_validate({"profile": "fast", **bad})

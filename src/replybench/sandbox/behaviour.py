@@ -14,7 +14,13 @@ from typing import Literal
 
 from replybench.models import SandboxBehaviour, SandboxProfile
 
-ReplyKind = Literal["ack", "human", "ooo", "bounce"]
+#: How a person answers: with the answer, first with a holding reply and later the answer, or by deflecting.
+HumanStyle = Literal["answer", "holding", "deflect"]
+#: ``human`` is a person's answer; ``holding`` a person's "we will get back to you" and ``followup`` the answer
+#: that comes after it in the same ticket (no token, no thread); ``deflection`` a person's "please call us".
+ReplyKind = Literal["ack", "human", "ooo", "bounce", "holding", "followup", "deflection"]
+#: The kinds of reply a person writes (the others are automatic).
+PERSON_KINDS: frozenset[ReplyKind] = frozenset({"human", "holding", "followup", "deflection"})
 
 #: Relative jitter of automatic messages (an auto-responder is quick, but not clockwork).
 _AUTO_JITTER = 0.2
@@ -22,6 +28,10 @@ _AUTO_JITTER = 0.2
 BOUNCE_DELAY = 0.2
 #: A person never answers before the company's own automatic messages went out; keep this gap after them.
 _HUMAN_AFTER_AUTO = 0.1
+#: After a holding reply the answer comes this many times the holding reply's delay after receipt.
+FOLLOWUP_FACTOR = (2.0, 6.0)
+#: The answer never comes less than this long after the holding reply (real seconds, before ``time_scale``).
+_FOLLOWUP_AFTER_HOLDING = 0.1
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,9 @@ class Behaviour:
     """A fully resolved :class:`~replybench.models.SandboxBehaviour`: every field set, durations in seconds.
 
     ``bounce`` wins over everything else (the mailbox does not exist, so nobody reads it).
-    ``business_hours_only`` applies to the human reply only: automatic messages go out at any hour.
+    ``business_hours_only`` applies to the people's replies only: automatic messages go out at any hour.
+    ``promise`` is the response time the acknowledgement states; None leaves it to the help desk, which picks
+    one per company (:class:`~replybench.sandbox.desk.HelpDesk`).
     """
 
     profile: SandboxProfile
@@ -41,6 +53,8 @@ class Behaviour:
     business_hours_only: bool
     bounce: bool
     out_of_office: bool
+    human_style: HumanStyle = "answer"
+    promise: str | None = None
 
 
 _BASE = Behaviour(
@@ -93,7 +107,7 @@ class PlannedReply:
     """One message a help desk will send about a probe.
 
     ``delay`` is in real seconds after receipt, already divided by the time scale. When ``business_time`` is
-    true the delay counts only time during which the company is open.
+    true the delay counts only time during which the company is open (from receipt, for a follow-up too).
     """
 
     kind: ReplyKind
@@ -105,7 +119,11 @@ def plan_replies(behaviour: Behaviour, rng: random.Random, *, time_scale: float 
     """Decide which replies one probe gets and when, in send order.
 
     Every random variate is drawn whatever the behaviour, in a fixed order, so changing one field (say
-    ``human_probability``) never shifts the others' samples for the same seed.
+    ``human_probability``) never shifts the others' samples for the same seed. Variates added later are
+    drawn after the older ones, so a new feature leaves the old samples of a seed as they were.
+
+    A person's reply is a ``human`` answer, a ``deflection``, or a ``holding`` reply followed by the answer
+    (``followup``) at the holding reply's delay times a factor drawn from :data:`FOLLOWUP_FACTOR`.
     """
     if time_scale <= 0 or not math.isfinite(time_scale):
         raise ValueError(f"time_scale must be a positive number, got {time_scale!r}")
@@ -114,6 +132,7 @@ def plan_replies(behaviour: Behaviour, rng: random.Random, *, time_scale: float 
     bounce_jitter = rng.uniform(1 - _AUTO_JITTER, 1 + _AUTO_JITTER)
     answer_draw = rng.random()
     human_z = rng.gauss(0.0, 1.0)
+    followup_factor = rng.uniform(*FOLLOWUP_FACTOR)
 
     if behaviour.bounce:
         return [PlannedReply("bounce", BOUNCE_DELAY * bounce_jitter / time_scale)]
@@ -131,5 +150,13 @@ def plan_replies(behaviour: Behaviour, rng: random.Random, *, time_scale: float 
         human = behaviour.human_median * math.exp(behaviour.human_sigma * human_z)
         if plan:
             human = max(human, last_auto + _HUMAN_AFTER_AUTO)
-        plan.append(PlannedReply("human", human / time_scale, business_time=behaviour.business_hours_only))
+        business = behaviour.business_hours_only
+        if behaviour.human_style == "holding":
+            followup = max(human * followup_factor, human + _FOLLOWUP_AFTER_HOLDING)
+            plan.append(PlannedReply("holding", human / time_scale, business_time=business))
+            plan.append(PlannedReply("followup", followup / time_scale, business_time=business))
+        elif behaviour.human_style == "deflect":
+            plan.append(PlannedReply("deflection", human / time_scale, business_time=business))
+        else:
+            plan.append(PlannedReply("human", human / time_scale, business_time=business))
     return plan

@@ -39,8 +39,11 @@ class ProbeRecord:
 class ReplyRecord:
     """A message a simulated company sent (or planned to send) about a probe.
 
-    ``delay`` is the planned seconds from the probe's receipt to ``planned_at``; ``delivered_at`` is when the
-    route answered 250 for it.
+    ``kind`` is what it is (:data:`~replybench.sandbox.behaviour.ReplyKind`): a person's ``human`` answer,
+    ``holding`` reply, ``followup`` answer after it (sent to the persona's address without its token, so
+    ``rcpt_to`` has none) or ``deflection``; or an automatic ``ack``, ``ooo`` or ``bounce``. ``delay`` is the
+    planned seconds from the probe's receipt to ``planned_at``; ``delivered_at`` is when the route answered
+    250 for it.
     """
 
     kind: ReplyKind
