@@ -282,3 +282,21 @@ def test_a_reply_is_matched_to_exactly_one_of_the_probes_it_names(tmp_path_facto
     if len(named) > 1:
         assert m.match_confidence == CONFLICT_CONFIDENCE
     store.close()
+
+
+def test_a_holding_reply_keeps_the_probe_open_for_the_answer(store: Store) -> None:
+    (probe,) = sent_probes(store, 1)
+    holding = ingest(
+        store,
+        mail(
+            body="Hi Ann,\n\nthanks for your patience. I have forwarded your question to our billing team "
+            "and we will get back to you as soon as we hear from them.\n\nBest,\nMaria"
+        ),
+        envelope_to=(probe.reply_address,),
+    )
+    assert holding.cls is MessageClass.HUMAN and holding.detail.get("holding")
+    assert store.get_probe(probe.id).state is ProbeState.SENT, "the answer is still to come"
+    ingest(
+        store, mail(body="We open from 9 to 14 on both days."), envelope_to=(probe.reply_address,), minutes=90
+    )
+    assert store.get_probe(probe.id).state is ProbeState.CLOSED

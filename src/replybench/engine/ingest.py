@@ -197,6 +197,8 @@ class Ingestor:
             and limits is not None
             and limits[1] == "human"
             and message.cls in HUMAN_CLASSES
+            # A holding reply ("we'll get back to you") announces the answer: keep watching for it.
+            and not message.detail.get("holding")
             and probe.closes_at is not None
             and message.received_at <= probe.closes_at
         ):
