@@ -253,6 +253,13 @@ def bench_report(probes: int, targets: int, channels: int) -> None:
     )
 
 
+def bench_parse() -> None:
+    from tests.perf.parse_bench import GOAL_S, describe, run_parse_bench
+
+    print(f"Parsing pathological messages (goal: each < {GOAL_S:.0f} s for parse and for classify_bytes)")
+    print("\n".join(describe(run_parse_bench())))
+
+
 def bench_browser(form_probes: int, chat_probes: int) -> None:
     """Web forms (latency, throughput at 1/4/8 contexts, memory) and chat timing accuracy, real Chromium."""
     from tests.perf.chat_bench import describe, run_chat_bench
@@ -275,7 +282,9 @@ def bench_browser(form_probes: int, chat_probes: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["email", "report", "browser"], help="run one group of benchmarks")
+    parser.add_argument(
+        "--only", choices=["email", "report", "browser", "parse"], help="run one group of benchmarks"
+    )
     parser.add_argument("--form-probes", type=int, default=24, help="form probes per concurrency level")
     parser.add_argument("--chat-probes", type=int, default=24, help="chats for the timing accuracy benchmark")
     parser.add_argument("--count", type=int, default=1000, help="probes for the throughput benchmark")
@@ -290,6 +299,8 @@ def main() -> None:
             bench_throughput(Path(tmp), args.count, args.connections)
     if args.only in (None, "report"):
         bench_report(args.report_probes, args.report_targets, 5)
+    if args.only in (None, "parse"):
+        bench_parse()
     if args.only in (None, "browser"):
         bench_browser(args.form_probes, args.chat_probes)
 
