@@ -1076,3 +1076,22 @@ def test_unseen_wordings(rule: str, body: str) -> None:
         mail("To: Anna Berger <anna@probe.example>", subject="Re: Question", body=body + "\n")
     )
     assert result.rule == rule, result
+
+
+def test_being_sent_to_the_service_line_is_a_phone_deflection() -> None:
+    body = (
+        "Hi Anna,\n\nthank you for your message. For questions like this, please call our service line at "
+        "+49 30 1234 567 (Mon-Fri 8-18).\n\nBest regards,\nMaria\n"
+    )
+    result = classify_bytes(mail(subject="Re: Question", body=body))
+    assert (result.cls, result.detail["deflect_to"]) == (MessageClass.DEFLECTION, "phone")
+
+
+def test_an_answer_stating_how_long_something_takes_makes_no_response_promise() -> None:
+    body = (
+        "Thanks for your patience. This usually takes two to three working days, and you will get a "
+        "confirmation by email once it is done.\n"
+    )
+    result = classify_bytes(mail(subject="Re: Question", body=body))
+    assert result.cls is MessageClass.HUMAN
+    assert "promise" not in result.detail

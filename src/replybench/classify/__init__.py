@@ -300,7 +300,9 @@ def classify_email(parsed: ParsedEmail) -> Classification:
 
     new = new_text(parsed.text)
     result = _classify_reply(_Message(parsed, new, _ticket(parsed, new)))
-    if result.cls in _MAY_PROMISE:
+    # A real answer's durations are about the matter ("delivery takes two working days"), not a promise of
+    # when we will hear back: promises are read from acknowledgements, absences, holding replies, deflections.
+    if result.cls in _MAY_PROMISE and result.rule != "human.default":
         promise = extract_promise(new)
         if promise is not None:
             detail = {**result.detail, **promise.to_detail()}

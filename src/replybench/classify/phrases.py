@@ -65,7 +65,10 @@ _compile = compile_any
 _B = WORD_START
 _E = WORD_END
 # "us" or "our team / customer service / hotline ..." as the one to be called or written to.
-_US = r"(?:us|our (?:\w+ )?(?:team|hotline|helpline|customer (?:service|care|support)|service (?:team|desk)|support)"
+_US = (
+    r"(?:us|our (?:\w+ )?(?:team|hotline|helpline|customer (?:service|care|support)|service (?:team|desk)|support"
+    r"|(?:service|support|customer|phone|telephone|info) ?line|(?:phone |telephone )?number)"
+)
 _US += r"|(?:the|our) (?:\w+ )?(?:department|team))"
 # A request rather than a statement: at the start of a sentence or clause, or after "please", "you need to".
 _IMPERATIVE = (
