@@ -325,7 +325,9 @@ def _classification_record(item: operations.ClassifiedFile) -> dict[str, object]
     c = item.classification
     promise = Promise.from_detail(c.detail)
     person = c.cls in HUMAN_CLASSES
-    flags = [flag for flag in ("deflection", "holding") if person and c.detail.get(flag)]
+    flags = [
+        flag for flag in ("deflection", "holding") if person and flag != c.cls.value and c.detail.get(flag)
+    ]
     if c.detail.get("hard") == "true":
         flags.append("hard")
     if c.cls.value == "bounce" and c.detail.get("final") == "false":
