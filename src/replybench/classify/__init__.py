@@ -61,7 +61,7 @@ from replybench.classify.promise import extract_promise
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
 from replybench.models import MessageClass
 
-__all__ = ["Classification", "classify_bytes", "classify_email", "is_final_bounce"]
+__all__ = ["Classification", "classify_bytes", "classify_email", "classify_parsed", "is_final_bounce"]
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +397,11 @@ def classify_bytes(raw: bytes) -> Classification:
         return Classification(
             MessageClass.UNKNOWN, "malformed", 0.0, evidence(str(exc)), MappingProxyType({})
         )
+    return classify_parsed(parsed)
+
+
+def classify_parsed(parsed: ParsedEmail) -> Classification:
+    """:func:`classify_email` that never raises: an internal error gives ``unknown``/``error`` (logged)."""
     try:
         return classify_email(parsed)
     except Exception as exc:  # the documented contract: one odd message must not stop a listener

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.channels.chatlog import ChatMessage, MalformedChatItem
-from replybench.classify import Classification, classify_email
+from replybench.classify import classify_parsed
 from replybench.classify.chat import classify_chat
 from replybench.engine.match import match_message
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
@@ -29,15 +29,6 @@ log = logging.getLogger(__name__)
 #: A match must be at least this sure before the engine acts on it (reconciles or closes the probe); a
 #: weaker one (a sender-domain guess, conflicting evidence) is recorded and waits for a person's review.
 ACT_ON_MATCH = 0.7
-
-
-def _classify_guarded(parsed: ParsedEmail) -> Classification:
-    """Classify; an unexpected classifier error gives ``unknown``/``error`` so matching still happens."""
-    try:
-        return classify_email(parsed)
-    except Exception as exc:
-        log.exception("classifier failed on message %s", parsed.message_id)
-        return Classification(MessageClass.UNKNOWN, "error", 0.0, f"{type(exc).__name__}: {exc}"[:200], {})
 
 
 class Ingestor:
@@ -109,7 +100,7 @@ class Ingestor:
                 text=parsed.text,
                 error=limited,
             )
-        verdict = _classify_guarded(parsed) if parsed is not None else None
+        verdict = classify_parsed(parsed) if parsed is not None else None
         match = match_message(
             self.store,
             record.envelope_to,

@@ -46,6 +46,7 @@ from replybench.analysis.summary import (
     wilson,
 )
 from replybench.analysis.survival import GroupedKM
+from replybench.models import HUMAN_CLASSES as HUMAN_MESSAGE_CLASSES
 from replybench.models import MessageClass
 from replybench.report.limits import CURVE_MAX_POINTS, CURVE_STEPS_PER_LN
 from replybench.timefmt import format_duration, iso_ms
@@ -70,7 +71,7 @@ BUCKETS: tuple[tuple[float, str], ...] = (
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 #: Reply classes that are a person answering (the first human response).
-HUMAN_CLASSES = frozenset({MessageClass.HUMAN.value, MessageClass.DEFLECTION.value})
+HUMAN_CLASSES = frozenset(c.value for c in HUMAN_MESSAGE_CLASSES)
 
 
 def fmt_time(value: datetime | None) -> str:
