@@ -22,13 +22,12 @@ from rich.text import Text
 from replybench import __version__, operations, review
 from replybench.analysis.compare import Adjust, ComparisonReport, GroupComparison, p_text
 from replybench.analysis.outcome import Outcome
-from replybench.analysis.outcomes import REVIEW_THRESHOLD
 from replybench.analysis.sla import SlaReport, describe_sla
 from replybench.analysis.summary import GroupBy
 from replybench.classify.promise import Promise
 from replybench.engine.runner import RunProgress
 from replybench.errors import ReplybenchError
-from replybench.models import HUMAN_CLASSES, ProbeState
+from replybench.models import HUMAN_CLASSES, REVIEW_THRESHOLD, ProbeState
 from replybench.report.export import write_outcomes
 from replybench.report.terminal import print_summary
 from replybench.store import Store

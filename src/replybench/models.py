@@ -99,6 +99,9 @@ NOT_A_RESPONSE = frozenset({MessageClass.BOUNCE, MessageClass.MARKETING, Message
 NOT_HUMAN = NOT_A_RESPONSE | {MessageClass.AUTO_ACK, MessageClass.OUT_OF_OFFICE, MessageClass.UNKNOWN}
 #: Classes of a person's reply: timed as the first human response (a deflection is a person's reply too).
 HUMAN_CLASSES = frozenset({MessageClass.HUMAN, MessageClass.DEFLECTION})
+#: A classification or match less sure than this waits for a person (``replybench review``), and the engine
+#: does not act on such a match (it neither closes nor reconciles the probe).
+REVIEW_THRESHOLD = 0.7
 
 
 # --------------------------------------------------------------------------------------------- opening hours

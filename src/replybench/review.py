@@ -1,7 +1,7 @@
 """The review queue: decisions the machine is unsure of, shown to a person who confirms or corrects them.
 
 A decision is unsure when the classifier's or the matcher's confidence is below a threshold (0.7 by
-default; see :data:`replybench.analysis.outcomes.REVIEW_THRESHOLD`). A person's decision is stored as an
+default; see :data:`replybench.models.REVIEW_THRESHOLD`). A person's decision is stored as an
 override with who and when (:meth:`Store.set_override`) and wins in every outcome, report and export.
 Message text is untrusted: excerpts are stripped of control characters (no terminal escape sequences).
 """

@@ -18,6 +18,7 @@ from replybench.clock import BusinessClock
 from replybench.models import (
     HUMAN_CLASSES,
     NOT_A_RESPONSE,
+    REVIEW_THRESHOLD,
     MessageClass,
     Persona,
     ProbeScript,
@@ -28,9 +29,6 @@ from replybench.store import MessageRecord, ProbeRecord, RunRecord, Store
 from replybench.timefmt import utcnow
 
 _M = TypeVar("_M", ProbeScript, Persona)
-
-#: Decisions less sure than this wait for a person (``replybench review``); outcomes flag them.
-REVIEW_THRESHOLD = 0.7
 
 
 def needs_review(message: MessageRecord, threshold: float = REVIEW_THRESHOLD) -> bool:

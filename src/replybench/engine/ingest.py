@@ -20,15 +20,11 @@ from replybench.classify import classify_parsed
 from replybench.classify.chat import classify_chat
 from replybench.engine.match import match_message
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
-from replybench.models import HUMAN_CLASSES, MessageClass, ProbeState
+from replybench.models import HUMAN_CLASSES, REVIEW_THRESHOLD, MessageClass, ProbeState
 from replybench.store import MessageRecord, Store
 from replybench.timefmt import utcnow
 
 log = logging.getLogger(__name__)
-
-#: A match must be at least this sure before the engine acts on it (reconciles or closes the probe); a
-#: weaker one (a sender-domain guess, conflicting evidence) is recorded and waits for a person's review.
-ACT_ON_MATCH = 0.7
 
 
 class Ingestor:
@@ -127,7 +123,7 @@ class Ingestor:
             )
         else:
             self.store.record_class(message_id, MessageClass.UNKNOWN, "malformed", 0.0, "", {})
-        if match.probe is not None and (match.confidence or 0.0) >= ACT_ON_MATCH:
+        if match.probe is not None and (match.confidence or 0.0) >= REVIEW_THRESHOLD:
             updated = self.store.get_message(message_id)
             if updated is not None:
                 self._apply(updated)
