@@ -264,3 +264,15 @@ def test_normalising_is_idempotent_and_case_blind(text: str, ascii_text: str) ->
     once = normalise(text)
     assert normalise(once) == once
     assert normalise(ascii_text.upper()) == normalise(ascii_text.lower())
+
+
+def test_a_bots_response_time_promise_is_recorded_like_an_acknowledgements() -> None:
+    verdict = classify_chat(message("Thanks! An agent will reply within 2 hours.", "bot"))
+    assert verdict.cls is MessageClass.AUTO_ACK
+    assert (verdict.detail["promise_count"], verdict.detail["promise_unit"]) == ("2", "hour")
+
+
+def test_a_persons_chat_message_carries_no_promise() -> None:
+    verdict = classify_chat(message("Sure, delivery takes 2 business days to your area.", "agent"))
+    assert verdict.cls is MessageClass.HUMAN
+    assert "promise" not in verdict.detail

@@ -126,3 +126,16 @@ def test_override_command_unmatches_and_refuses_nonsense(tmp_path: Path) -> None
 def subprocess_review(root: Path, typed: str) -> subprocess.CompletedProcess[str]:
     """Run the interactive queue with ``typed`` as what the person types."""
     return cli("review", "-w", str(root), "--who", "rita", stdin=typed, columns=200)
+
+
+def test_reassigning_to_an_unknown_probe_is_explained_then_a_known_one_is_stored(tmp_path: Path) -> None:
+    root, guess = _workspace_with_a_guess(tmp_path)
+    done = subprocess_review(root, "p nope\np p0\n")
+    assert done.returncode == 0, done.stderr
+    assert "no probe nope" in done.stderr
+    assert "1 decision(s)" in done.stdout
+    store = _open(root)
+    message = store.get_message(guess)
+    assert message is not None and message.override is not None
+    assert (message.probe_id, message.override.probe_id) == ("p0", "p0")
+    store.close()

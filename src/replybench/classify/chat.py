@@ -46,6 +46,7 @@ from replybench.channels.chatlog import ChatMessage
 from replybench.classify import Classification
 from replybench.classify.headers import evidence
 from replybench.classify.phrases import WORD_END, WORD_START, DeflectTo, compile_any, deflection, normalise
+from replybench.classify.promise import extract_promise
 from replybench.models import MessageClass
 
 __all__ = [
@@ -151,7 +152,22 @@ def _takeover(message: ChatMessage) -> str | None:
 
 
 def classify_chat(message: ChatMessage) -> Classification:
-    """Classify one chat message by the rules in this module's docstring (first match wins)."""
+    """Classify one chat message by the rules in this module's docstring (first match wins).
+
+    A response-time promise a bot, a greeting or a deflection states ("an agent will reply within 2 hours")
+    is recorded in ``detail`` like an email acknowledgement's (see :mod:`replybench.classify.promise`).
+    """
+    result = _classify(message)
+    if result.cls not in (MessageClass.AUTO_ACK, MessageClass.DEFLECTION):
+        return result
+    promise = extract_promise(message.text)
+    if promise is None:
+        return result
+    detail = MappingProxyType({**result.detail, **promise.to_detail()})
+    return Classification(result.cls, result.rule, result.confidence, result.evidence, detail)
+
+
+def _classify(message: ChatMessage) -> Classification:
     author = message.author
     base: dict[str, str] = {
         "before_inquiry": "true" if message.before_inquiry else "false",
