@@ -258,6 +258,25 @@ def bench_parse() -> None:
 
     print(f"Parsing pathological messages (goal: each < {GOAL_S:.0f} s for parse and for classify_bytes)")
     print("\n".join(describe(run_parse_bench())))
+    bench_classify_corpus()
+
+
+def bench_classify_corpus(rounds: int = 20) -> None:
+    """Classification throughput over the realistic corpus (parse + classify, one message at a time)."""
+    from replybench.classify import classify_bytes
+
+    raws = [
+        p.read_bytes() for p in sorted((Path(__file__).parents[1] / "resources" / "emails").glob("*.eml"))
+    ]
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for raw in raws:
+            classify_bytes(raw)
+    per_message = (time.perf_counter() - started) / (rounds * len(raws))
+    print(
+        f"Classifying the corpus ({len(raws)} messages x {rounds}): {per_message * 1000:.2f} ms per message, "
+        f"{1 / per_message:.0f} messages/s on one core"
+    )
 
 
 def bench_browser(form_probes: int, chat_probes: int) -> None:
