@@ -26,6 +26,9 @@ _CHANNEL_NAMES = ("email", "webform", "chat", "phone", "social")
 _INDUSTRIES = ("banking", "telecom", "retail", "energy", "insurance", "travel", "utilities", "software")
 
 
+_CHUNK = 65_536
+
+
 def _channel_names(channels: int) -> list[str]:
     if channels < 1:
         raise ValueError("channels must be at least 1")
@@ -79,63 +82,69 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
     target_names = [f"Company {i:05d}" for i in range(targets)]
     industries = [_INDUSTRIES[i] for i in industry]
 
+    human_or_nan = np.where(answered, human_s, np.nan)
     rows: list[Outcome] = []
     append = rows.append
-    for i, (t, c, ok, ms, human, first, ack_first, acks, bounce, business, q) in enumerate(
-        zip(
-            target.tolist(),
-            channel.tolist(),
-            sent.tolist(),
-            offset_ms.tolist(),
-            np.where(answered, human_s, np.nan).tolist(),
-            first_s.tolist(),
-            first_is_ack.tolist(),
-            acked.tolist(),
-            bounced.tolist(),
-            business_s.tolist(),
-            quality_s.tolist(),
-            strict=True,
-        )
-    ):
-        at = SYNTHETIC_START + timedelta(milliseconds=ms) if ok else None
-        has_human = human == human  # not NaN
-        has_first = first == first
-        append(
-            Outcome(
-                **{
-                    "probe_id": f"p{i:08d}",
-                    "run_id": "run-1" if i % 2 == 0 else "run-2",
-                    "suite": "baseline",
-                    "target_id": target_ids[t],
-                    "target_name": target_names[t],
-                    "industry": industries[t],
-                    "channel": names[c],
-                    "script_id": "refund-question",
-                    "persona_id": "anna",
-                    "state": "closed" if ok else "failed",
-                    "sent_at": at,
-                    "sent_clock": "smtp-250" if ok else None,
-                    "first_response_at": at + timedelta(seconds=first)
-                    if at is not None and has_first
-                    else None,
-                    "first_response_class": ("auto_ack" if ack_first else "human") if has_first else None,
-                    "first_human_at": at + timedelta(seconds=human) if at is not None and has_human else None,
-                    "bounced": bounce,
-                    "censored": ok and not has_human,
-                    "horizon_at": at + wait if at is not None else None,
-                    "response_s": first if has_first else None,
-                    "human_response_s": human if has_human else None,
-                    "human_response_business_s": business if has_human else None,
-                    "quality": q if q == q else None,
-                    "first_response_clock": "smtp-receipt" if has_first else None,
-                    "first_human_clock": "smtp-receipt" if has_human else None,
-                    "auto_acked": acks,
-                    "replies": acks + has_human + bounce,
-                    "due_at": at,
-                    "country": "DE",
-                    "timezone": "Europe/Berlin",
-                    "horizon_business_s": _BUSINESS_WAIT_S if ok and not has_human else None,
-                }
+    # Converted to Python objects a slice at a time: whole-column lists would add ~150 MB of scratch at 1M.
+    columns = (
+        target,
+        channel,
+        sent,
+        offset_ms,
+        human_or_nan,
+        first_s,
+        first_is_ack,
+        acked,
+        bounced,
+        business_s,
+        quality_s,
+    )
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        for i, (t, c, ok, ms, human, first, ack_first, acks, bounce, business, q) in enumerate(
+            zip(*(col[lo:hi].tolist() for col in columns), strict=True), lo
+        ):
+            at = SYNTHETIC_START + timedelta(milliseconds=ms) if ok else None
+            has_human = human == human  # not NaN
+            has_first = first == first
+            append(
+                Outcome(
+                    **{
+                        "probe_id": f"p{i:08d}",
+                        "run_id": "run-1" if i % 2 == 0 else "run-2",
+                        "suite": "baseline",
+                        "target_id": target_ids[t],
+                        "target_name": target_names[t],
+                        "industry": industries[t],
+                        "channel": names[c],
+                        "script_id": "refund-question",
+                        "persona_id": "anna",
+                        "state": "closed" if ok else "failed",
+                        "sent_at": at,
+                        "sent_clock": "smtp-250" if ok else None,
+                        "first_response_at": at + timedelta(seconds=first)
+                        if at is not None and has_first
+                        else None,
+                        "first_response_class": ("auto_ack" if ack_first else "human") if has_first else None,
+                        "first_human_at": at + timedelta(seconds=human)
+                        if at is not None and has_human
+                        else None,
+                        "bounced": bounce,
+                        "censored": ok and not has_human,
+                        "horizon_at": at + wait if at is not None else None,
+                        "response_s": first if has_first else None,
+                        "human_response_s": human if has_human else None,
+                        "human_response_business_s": business if has_human else None,
+                        "quality": q if q == q else None,
+                        "first_response_clock": "smtp-receipt" if has_first else None,
+                        "first_human_clock": "smtp-receipt" if has_human else None,
+                        "auto_acked": acks,
+                        "replies": acks + has_human + bounce,
+                        "due_at": at,
+                        "country": "DE",
+                        "timezone": "Europe/Berlin",
+                        "horizon_business_s": _BUSINESS_WAIT_S if ok and not has_human else None,
+                    }
+                )
             )
-        )
     return rows
