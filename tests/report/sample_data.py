@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from replybench.analysis.evidence import EXCERPT_CHARS, MessageRow, clean_text
-from replybench.analysis.outcome import Outcome
+from replybench.analysis.outcome import ANSWER_FIELDS, Outcome
 from replybench.report.render import ReportMeta
 
 START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
@@ -166,7 +166,8 @@ def make_outcome(**overrides: Any) -> Outcome:
         country="DE",
         timezone="Europe/Berlin",
     )
-    return replace(base, **overrides)
+    answers = {k: overrides.pop(k) for k in list(overrides) if k in ANSWER_FIELDS}
+    return replace(base, **overrides).with_answers(**answers)
 
 
 def _business(seconds: float) -> float:

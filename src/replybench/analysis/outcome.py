@@ -6,11 +6,44 @@ without a migration note in the CHANGELOG.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from replybench.timefmt import iso_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """What a probe's replies were worth (reply intelligence), kept apart from :class:`Outcome`'s timing.
+
+    A probe without any of it (no reply, no promise, no rubric) carries None instead, which keeps a million
+    outcome rows 88 MB smaller; :class:`Outcome` reads every field through a property either way.
+    """
+
+    holding: bool = False
+    first_answer_at: datetime | None = None
+    answer_response_s: float | None = None
+    ticket_id: str | None = None
+    promise: str | None = None
+    promise_due_at: datetime | None = None
+    promise_kept: bool | None = None
+    quality_matched: str | None = None
+    quality_missing: str | None = None
+    answered_all: bool | None = None
+    personalised: bool | None = None
+    needs_review: bool = False
+
+
+NO_ANSWERS = Answers()
+ANSWER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Answers))
+
+
+def answers_of(**values: Any) -> Answers | None:
+    """An :class:`Answers` of the given fields, or None when every one is at its default."""
+    found = Answers(**values)
+    return None if found == NO_ANSWERS else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +88,7 @@ class Outcome:
     deflected: bool = False
     out_of_office: bool = False
     first_auto_at: datetime | None = None
-    holding: bool = False
-    first_answer_at: datetime | None = None
-    answer_response_s: float | None = None
-    ticket_id: str | None = None
-    promise: str | None = None
-    promise_due_at: datetime | None = None
-    promise_kept: bool | None = None
-    quality_matched: str | None = None
-    quality_missing: str | None = None
-    answered_all: bool | None = None
-    personalised: bool | None = None
-    needs_review: bool = False
+    answers: Answers | None = None
 
     @property
     def was_sent(self) -> bool:
@@ -80,13 +102,97 @@ class Outcome:
             return None
         return max(0.0, (end - self.sent_at).total_seconds())
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Outcome:
+        """An outcome from flat, typed values (an export record with its timestamps parsed back)."""
+        values = dict(record)
+        answers = {name: values.pop(name) for name in ANSWER_FIELDS if name in values}
+        return cls(**values, answers=answers_of(**answers))
+
+    def with_answers(self, **values: Any) -> Outcome:
+        """A copy with some :class:`Answers` fields changed (``holding=True``, ``promise_kept=False`` ...)."""
+        merged = {name: getattr(self, name) for name in ANSWER_FIELDS} | values
+        return replace(self, answers=answers_of(**merged))
+
+    # Reply intelligence, read through one optional record (see Answers).
+
+    @property
+    def holding(self) -> bool:
+        """A person's holding reply came ("we'll get back to you")."""
+        return (self.answers or NO_ANSWERS).holding
+
+    @property
+    def first_answer_at(self) -> datetime | None:
+        """When the first real answer came (neither deflection nor holding reply)."""
+        return (self.answers or NO_ANSWERS).first_answer_at
+
+    @property
+    def answer_response_s(self) -> float | None:
+        """Seconds from sending to the first real answer."""
+        return (self.answers or NO_ANSWERS).answer_response_s
+
+    @property
+    def ticket_id(self) -> str | None:
+        """The help desk's ticket id, as a message named it."""
+        return (self.answers or NO_ANSWERS).ticket_id
+
+    @property
+    def promise(self) -> str | None:
+        """The response-time promise the company stated, as it wrote it."""
+        return (self.answers or NO_ANSWERS).promise
+
+    @property
+    def promise_due_at(self) -> datetime | None:
+        """When the promise fell due for this probe."""
+        return (self.answers or NO_ANSWERS).promise_due_at
+
+    @property
+    def promise_kept(self) -> bool | None:
+        """True kept, False broken, None undetermined (or no promise)."""
+        return (self.answers or NO_ANSWERS).promise_kept
+
+    @property
+    def quality_matched(self) -> str | None:
+        """Rubric points the best human reply made ("; "-joined labels)."""
+        return (self.answers or NO_ANSWERS).quality_matched
+
+    @property
+    def quality_missing(self) -> str | None:
+        """Required rubric points it missed."""
+        return (self.answers or NO_ANSWERS).quality_missing
+
+    @property
+    def answered_all(self) -> bool | None:
+        """Whether every required rubric point was made."""
+        return (self.answers or NO_ANSWERS).answered_all
+
+    @property
+    def personalised(self) -> bool | None:
+        """Whether the best reply used the persona's name."""
+        return (self.answers or NO_ANSWERS).personalised
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether an unsure decision about one of its messages awaits a person."""
+        return (self.answers or NO_ANSWERS).needs_review
+
     def to_record(self) -> dict[str, Any]:
-        """A JSON-ready dict: timestamps as ISO 8601 UTC with milliseconds."""
+        """A JSON-ready, flat dict (the export's columns): timestamps as ISO 8601 UTC with milliseconds."""
         out: dict[str, Any] = {}
-        for key, value in asdict(self).items():
-            out[key] = iso_ms(value) if isinstance(value, datetime) else value
+        for f in fields(self):
+            if f.name == "answers":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = iso_ms(value) if isinstance(value, datetime) else value
+        answers = self.answers or NO_ANSWERS
+        for name in ANSWER_FIELDS:
+            value = getattr(answers, name)
+            out[name] = iso_ms(value) if isinstance(value, datetime) else value
         return out
 
 
-EXPORT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Outcome))
+EXPORT_FIELDS: tuple[str, ...] = (
+    *(f.name for f in fields(Outcome) if f.name != "answers"),
+    *ANSWER_FIELDS,
+)
 """Column order of CSV exports; the first 22 are the documented contract of design §3."""

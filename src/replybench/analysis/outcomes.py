@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from replybench.analysis.assess import best_quality, is_answer, is_holding, stated_promise
-from replybench.analysis.outcome import Outcome
+from replybench.analysis.outcome import Outcome, answers_of
 from replybench.clock import BusinessClock
 from replybench.models import (
     HUMAN_CLASSES,
@@ -136,20 +136,22 @@ def outcome_for(
         deflected=any(m.cls is MessageClass.DEFLECTION for m in in_time),
         out_of_office=any(m.cls is MessageClass.OUT_OF_OFFICE for m in in_time),
         first_auto_at=next((m.received_at for m in in_time if m.cls is MessageClass.AUTO_ACK), None),
-        holding=any(is_holding(m) for m in in_time),
-        first_answer_at=answer.received_at if answer else None,
-        answer_response_s=answer_s,
-        ticket_id=next((m.ticket_id for m in messages if m.ticket_id), None),
-        promise=promise.phrase if promise else None,
-        promise_due_at=promise_due,
-        promise_kept=promise_kept,
-        quality_matched="; ".join(quality.required + quality.optional)
-        if quality and (quality.required or quality.optional)
-        else None,
-        quality_missing="; ".join(quality.missing) if quality and quality.missing else None,
-        answered_all=quality.answered_all if quality else None,
-        personalised=quality.personalised if quality else None,
-        needs_review=any(needs_review(m) for m in messages),
+        answers=answers_of(
+            holding=any(is_holding(m) for m in in_time),
+            first_answer_at=answer.received_at if answer else None,
+            answer_response_s=answer_s,
+            ticket_id=next((m.ticket_id for m in messages if m.ticket_id), None),
+            promise=promise.phrase if promise else None,
+            promise_due_at=promise_due,
+            promise_kept=promise_kept,
+            quality_matched="; ".join(quality.required + quality.optional)
+            if quality and (quality.required or quality.optional)
+            else None,
+            quality_missing="; ".join(quality.missing) if quality and quality.missing else None,
+            answered_all=quality.answered_all if quality else None,
+            personalised=quality.personalised if quality else None,
+            needs_review=any(needs_review(m) for m in messages),
+        ),
     )
 
 

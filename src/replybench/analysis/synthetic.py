@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from replybench.analysis.outcome import Outcome
+from replybench.analysis.outcome import Outcome, answers_of
 
 SYNTHETIC_START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 """The first send time of a synthetic table (probes are spread over the following two weeks)."""
@@ -70,6 +70,10 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
     ack_s = rng.uniform(1.0, 30.0, n).round(3)
     quality = (rng.random(n) * 100).round(1)
     offset_ms = rng.integers(0, 14 * 86400 * 1000, n)
+    # Reply intelligence (drawn last, so the draws above keep their values): of the answered probes about
+    # 85 % got a real answer with the first human reply, 10 % only a deflection, 5 % only a holding reply.
+    kind_draw = rng.random(n)
+    all_points = rng.random(n) < 0.5
 
     sent = ~failed
     first_is_ack = acked & (~answered | (ack_s < human_s))
@@ -98,15 +102,30 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
         bounced,
         business_s,
         quality_s,
+        kind_draw,
+        all_points,
     )
     for lo in range(0, n, _CHUNK):
         hi = min(n, lo + _CHUNK)
-        for i, (t, c, ok, ms, human, first, ack_first, acks, bounce, business, q) in enumerate(
+        for i, (t, c, ok, ms, human, first, ack_first, acks, bounce, business, q, kind, full) in enumerate(
             zip(*(col[lo:hi].tolist() for col in columns), strict=True), lo
         ):
             at = SYNTHETIC_START + timedelta(milliseconds=ms) if ok else None
             has_human = human == human  # not NaN
             has_first = first == first
+            human_at = at + timedelta(seconds=human) if at is not None and has_human else None
+            answers = None
+            if human_at is not None:
+                scored_q = q == q
+                answers = answers_of(
+                    holding=kind >= 0.95,
+                    first_answer_at=human_at if kind < 0.85 else None,
+                    answer_response_s=human if kind < 0.85 else None,
+                    quality_matched="the answer" if scored_q else None,
+                    quality_missing=None if not scored_q or full else "a detail",
+                    answered_all=full if scored_q else None,
+                    personalised=kind < 0.6 if scored_q else None,
+                )
             append(
                 Outcome(
                     **{
@@ -122,13 +141,13 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
                         "state": "closed" if ok else "failed",
                         "sent_at": at,
                         "sent_clock": "smtp-250" if ok else None,
-                        "first_response_at": at + timedelta(seconds=first)
+                        # The first response is the human reply itself unless an acknowledgement came first
+                        # (one object, as outcomes built from the store share the message's timestamp).
+                        "first_response_at": (human_at if not ack_first else at + timedelta(seconds=first))
                         if at is not None and has_first
                         else None,
                         "first_response_class": ("auto_ack" if ack_first else "human") if has_first else None,
-                        "first_human_at": at + timedelta(seconds=human)
-                        if at is not None and has_human
-                        else None,
+                        "first_human_at": human_at,
                         "bounced": bounce,
                         "censored": ok and not has_human,
                         "horizon_at": at + wait if at is not None else None,
@@ -144,6 +163,8 @@ def synthetic_outcomes(n: int, targets: int = 100, channels: int = 1, seed: int 
                         "country": "DE",
                         "timezone": "Europe/Berlin",
                         "horizon_business_s": _BUSINESS_WAIT_S if ok and not has_human else None,
+                        "deflected": 0.85 <= kind < 0.95 and has_human,
+                        "answers": answers,
                     }
                 )
             )
