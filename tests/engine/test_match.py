@@ -300,3 +300,16 @@ def test_a_holding_reply_keeps_the_probe_open_for_the_answer(store: Store) -> No
         store, mail(body="We open from 9 to 14 on both days."), envelope_to=(probe.reply_address,), minutes=90
     )
     assert store.get_probe(probe.id).state is ProbeState.CLOSED
+
+
+def test_only_a_persons_plain_reply_is_holding_or_an_answer() -> None:
+    def record(cls: MessageClass, **detail: str) -> MessageRecord:
+        return MessageRecord(1, "email", "s", b"", "", T0, "c", T0, "parsed", cls=cls, detail=dict(detail))
+
+    assert record(MessageClass.HUMAN, holding="we'll get back to you").is_holding
+    assert not record(MessageClass.HUMAN, holding="x").is_answer
+    assert record(MessageClass.HUMAN).is_answer
+    # A deflection that also promises to come back is a deflection: it closes the probe, it is no answer.
+    deflection = record(MessageClass.DEFLECTION, holding="we'll get back to you", deflection="call us")
+    assert not deflection.is_holding and not deflection.is_answer
+    assert not record(MessageClass.AUTO_ACK, holding="x").is_holding

@@ -12,18 +12,8 @@ from collections.abc import Sequence
 from replybench.classify.newtext import new_text
 from replybench.classify.promise import Promise, extract_promise
 from replybench.classify.quality import QualityScore, persona_names, score_reply
-from replybench.models import MessageClass, Persona, ProbeScript
+from replybench.models import Persona, ProbeScript
 from replybench.store import MessageRecord, ProbeRecord
-
-
-def is_holding(message: MessageRecord) -> bool:
-    """A person's "we'll get back to you": human, but not an answer."""
-    return message.cls is MessageClass.HUMAN and bool(message.detail.get("holding"))
-
-
-def is_answer(message: MessageRecord) -> bool:
-    """A person's reply that answers: neither a deflection to another channel nor a holding reply."""
-    return message.cls is MessageClass.HUMAN and not is_holding(message)
 
 
 def stated_promise(probe: ProbeRecord, messages: Sequence[MessageRecord]) -> Promise | None:

@@ -141,7 +141,7 @@ def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow
         match_confidence=message.match_confidence,
         # A "please call us" inside an autoresponder is the company's automation, not a person deflecting.
         deflection=clean_text(message.detail.get("deflection"), FLAG_CHARS) if person else "",
-        holding=person and bool(message.detail.get("holding")),
+        holding=message.is_holding,
         ticket_id=clean_text(message.ticket_id, FLAG_CHARS) or None,
         decided_by=None if decision is None else clean_text(decision.who, FLAG_CHARS) or "someone",
         decided_at=None if decision is None else decision.at,

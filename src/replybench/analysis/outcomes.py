@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from replybench.analysis.assess import best_quality, is_answer, is_holding, stated_promise
+from replybench.analysis.assess import best_quality, stated_promise
 from replybench.analysis.outcome import Outcome, answers_of
 from replybench.clock import BusinessClock
 from replybench.models import (
@@ -76,7 +76,7 @@ def outcome_for(
     humans = [m for m in in_time if m.cls in HUMAN_CLASSES]
     first = responses[0] if responses else None
     human = humans[0] if humans else None
-    answer = next((m for m in humans if is_answer(m)), None)
+    answer = next((m for m in humans if m.is_answer), None)
     promise = stated_promise(probe, in_time)
     quality = best_quality(script, persona, humans)
     response_s = human_s = business_s = horizon_business_s = answer_s = None
@@ -137,7 +137,7 @@ def outcome_for(
         out_of_office=any(m.cls is MessageClass.OUT_OF_OFFICE for m in in_time),
         first_auto_at=next((m.received_at for m in in_time if m.cls is MessageClass.AUTO_ACK), None),
         answers=answers_of(
-            holding=any(is_holding(m) for m in in_time),
+            holding=any(m.is_holding for m in in_time),
             first_answer_at=answer.received_at if answer else None,
             answer_response_s=answer_s,
             ticket_id=next((m.ticket_id for m in messages if m.ticket_id), None),

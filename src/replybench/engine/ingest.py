@@ -185,7 +185,7 @@ class Ingestor:
             and limits[1] == "human"
             and message.cls in HUMAN_CLASSES
             # A holding reply ("we'll get back to you") announces the answer: keep watching for it.
-            and not message.detail.get("holding")
+            and not message.is_holding
             and probe.closes_at is not None
             and message.received_at <= probe.closes_at
         ):

@@ -108,6 +108,16 @@ class MessageRecord:
     ticket_id: str | None = None
     override: OverrideRecord | None = None
 
+    @property
+    def is_holding(self) -> bool:
+        """A person's "we'll get back to you": a human reply, but not an answer yet."""
+        return self.cls is MessageClass.HUMAN and bool(self.detail.get("holding"))
+
+    @property
+    def is_answer(self) -> bool:
+        """A person's reply that answers: neither a deflection to another channel nor a holding reply."""
+        return self.cls is MessageClass.HUMAN and not self.is_holding
+
 
 @dataclass(frozen=True)
 class EventRecord:
