@@ -63,9 +63,13 @@ class Strict(BaseModel):
 
 
 class ProbeState(StrEnum):
-    """Lifecycle of one probe (design §3): planned → sending → sent → closed, or a terminal alternative."""
+    """Lifecycle of one probe (design §3): planned → sending → sent → closed, or a terminal alternative.
+
+    ``assisted``: a person is to post it (X, Facebook); ``replybench attach`` makes it ``sent``.
+    """
 
     PLANNED = "planned"
+    ASSISTED = "assisted"
     SENDING = "sending"
     SENT = "sent"
     CLOSED = "closed"
@@ -240,12 +244,51 @@ class ChatEndpoint(Strict):
     timeout: Duration = timedelta(seconds=30)
 
 
+#: The social networks replybench can probe, each a channel of the same name.
+SOCIAL_NETWORKS = ("mastodon", "bluesky", "x", "facebook")
+#: Networks whose probes a person posts by default (their rules forbid or bill automated posting).
+ASSISTED_BY_DEFAULT = frozenset({"x", "facebook"})
+
+EnvName = Annotated[
+    str,
+    Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="the NAME of an environment variable, never its value"),
+]
+
+
+class SocialEndpoint(Strict):
+    """A target's account on one social network.
+
+    ``account`` is the handle a probe mentions or messages (``acme@mastodon.social``, ``acme.bsky.social``,
+    ``acme`` on X, the Page's id or user name on Facebook; a leading ``@`` is allowed). Replies from ``also``
+    (other accounts of the same company, e.g. a separate help account) count as the company's. ``how`` is a
+    public mention or a direct/private message where the network allows one. ``url`` is the profile or Page
+    a person opens in assisted mode.
+    """
+
+    account: str = Field(min_length=1, max_length=320, pattern=r"^@?[^\s@]+(@[^\s@]+)?$")
+    also: list[Annotated[str, Field(min_length=1, max_length=320, pattern=r"^@?[^\s@]+(@[^\s@]+)?$")]] = (
+        Field(default_factory=list)
+    )
+    how: Literal["mention", "direct"] = "mention"
+    url: str | None = Field(default=None, pattern=r"^https?://")
+
+
 class Endpoints(Strict):
-    """A target's endpoints per channel: email, web contact form, live chat (social comes later)."""
+    """A target's endpoints per channel: email, web contact form, live chat, and social accounts."""
 
     email: EmailEndpoint | None = None
     form: FormEndpoint | None = None
     chat: ChatEndpoint | None = None
+    mastodon: SocialEndpoint | None = None
+    bluesky: SocialEndpoint | None = None
+    x: SocialEndpoint | None = None
+    facebook: SocialEndpoint | None = None
+
+    @model_validator(mode="after")
+    def _bluesky_has_no_direct(self) -> Endpoints:
+        if self.bluesky is not None and self.bluesky.how == "direct":
+            raise ValueError("bluesky.how: direct messages are not supported on Bluesky; use how = 'mention'")
+        return self
 
 
 class RateLimit(Strict):
@@ -324,6 +367,8 @@ class Target(Strict):
             return endpoint.address
         if isinstance(endpoint, FormEndpoint | ChatEndpoint):
             return endpoint.url
+        if isinstance(endpoint, SocialEndpoint):
+            return endpoint.account.lstrip("@")
         return ""
 
 
@@ -347,8 +392,32 @@ class EmailIdentity(Strict):
         return self.address.rsplit("@", 1)[1].lower()
 
 
+#: The API each network's identity talks to when ``server`` is not given (Mastodon has no default).
+DEFAULT_SERVERS = {
+    "bluesky": "https://bsky.social",
+    "x": "https://api.x.com",
+    "facebook": "https://graph.facebook.com/v21.0",
+}
+
+
+class SocialIdentity(Strict):
+    """A persona's account on one social network; its secret is named by environment variable only.
+
+    ``server`` is the API the account lives on: the Mastodon instance (required), the Bluesky PDS, the X API
+    or the Graph API (defaults in :data:`DEFAULT_SERVERS`). ``token_env`` names the variable holding the
+    access token (Mastodon, X, Facebook) or app password (Bluesky). ``mode`` is ``automatic`` (replybench
+    posts) or ``assisted`` (a person posts and runs ``replybench attach``); X and Facebook default to
+    assisted, and Facebook cannot be automatic (the Graph API cannot post as a person to a Page).
+    """
+
+    account: str = Field(min_length=1, max_length=320, pattern=r"^@?[^\s@]+(@[^\s@]+)?$")
+    server: str | None = Field(default=None, pattern=r"^https?://")
+    token_env: EnvName | None = None
+    mode: Literal["automatic", "assisted"] | None = None
+
+
 class Persona(Strict):
-    """Who asks: a name, a language, a mailbox."""
+    """Who asks: a name, a language, a mailbox, and accounts on social networks."""
 
     id: Identifier
     display_name: str = Field(min_length=1)
@@ -358,6 +427,42 @@ class Persona(Strict):
     timezone: TimeZoneName = "UTC"
     phone: str | None = None
     email: EmailIdentity | None = None
+    mastodon: SocialIdentity | None = None
+    bluesky: SocialIdentity | None = None
+    x: SocialIdentity | None = None
+    facebook: SocialIdentity | None = None
+
+    @model_validator(mode="after")
+    def _social_identities(self) -> Persona:
+        if self.mastodon is not None and self.mastodon.server is None:
+            raise ValueError("mastodon.server: the persona's Mastodon instance URL is required")
+        if self.facebook is not None and self.facebook.mode == "automatic":
+            raise ValueError(
+                "facebook.mode: the Graph API cannot post as a person to a company's Page; use 'assisted'"
+            )
+        for network in ("mastodon", "bluesky"):
+            identity = getattr(self, network)
+            if identity is not None and identity.mode == "assisted":
+                raise ValueError(f"{network}.mode: {network} probes are posted by replybench; remove mode")
+        return self
+
+    def social(self, network: str) -> SocialIdentity | None:
+        """The persona's account on ``network`` (None when it has none)."""
+        identity = getattr(self, network, None)
+        return identity if isinstance(identity, SocialIdentity) else None
+
+    def social_mode(self, network: str) -> Literal["automatic", "assisted"]:
+        """Whether this persona's probes on ``network`` are posted by replybench or by a person."""
+        identity = self.social(network)
+        if identity is not None and identity.mode is not None:
+            return identity.mode
+        return "assisted" if network in ASSISTED_BY_DEFAULT else "automatic"
+
+    def social_server(self, network: str) -> str:
+        """The API base URL of the persona's account on ``network``."""
+        identity = self.social(network)
+        server = identity.server if identity is not None else None
+        return (server or DEFAULT_SERVERS.get(network, "")).rstrip("/")
 
     @property
     def browser_locale(self) -> str:

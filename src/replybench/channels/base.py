@@ -37,7 +37,8 @@ class SendReceipt:
 
     ``evidence`` is JSON-ready and stored on the probe; ``artifacts`` (name → bytes, such as screenshots) are
     stored beside it. ``horizon`` shortens the suite's wait limit for this probe (a chat is watched for
-    minutes, not days).
+    minutes, not days). ``external_id`` is the network's id of what was posted (``mastodon:1234``): replies
+    that thread to it find the probe.
     """
 
     sent_at: datetime
@@ -45,6 +46,7 @@ class SendReceipt:
     evidence: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, bytes] = field(default_factory=dict)
     horizon: timedelta | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class InboundItem:
 
     ``received_at`` is server-side (our SMTP server's receipt time, IMAP INTERNALDATE, an API's created_at);
     ``clock`` names which. ``source``/``uidvalidity``/``uid`` identify a mailbox position for de-duplication.
+    ``key`` is a network's own id of the item (``mastodon:1234``): an item seen twice (stream and poll) is
+    stored once, and later replies thread to it.
     """
 
     channel: str
@@ -64,6 +68,7 @@ class InboundItem:
     uid: int | None = None
     envelope_from: str | None = None
     envelope_to: tuple[str, ...] = ()
+    key: str | None = None
 
 
 InboundSink = Callable[[InboundItem], Awaitable[None]]

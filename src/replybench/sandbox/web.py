@@ -7,18 +7,16 @@ contribute their routes; pages live under ``/<company id>/``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
+
+from replybench.asgiserve import LoopbackAsgiServer
 
 if TYPE_CHECKING:
     from replybench.sandbox.core import Sandbox
@@ -43,7 +41,6 @@ class SandboxWeb:
         from replybench.sandbox import chatdesk, forms
 
         self.sandbox = sandbox
-        self._shutdown_timeout = shutdown_timeout
         companies = sorted(sandbox.desks)
 
         async def index(_request: Request) -> HTMLResponse:
@@ -51,54 +48,23 @@ class SandboxWeb:
 
         routes: list[BaseRoute] = [Route("/", index), *forms.routes(sandbox), *chatdesk.routes(sandbox)]
         self.app = Starlette(routes=routes)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._address: tuple[str, int] | None = None
+        self._server = LoopbackAsgiServer(
+            self.app, shutdown_timeout=shutdown_timeout, name="sandbox web server"
+        )
 
     async def start(self) -> None:
         """Serve on 127.0.0.1 on a free port (bound before this returns)."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._address = ("127.0.0.1", int(sock.getsockname()[1]))
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            ws="websockets-sansio",
-            timeout_graceful_shutdown=self._shutdown_timeout,
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("the sandbox web server stopped while starting")
-            await asyncio.sleep(0.01)
+        await self._server.start()
         log.info("sandbox web pages on %s", self.base_url)
 
     async def stop(self) -> None:
         """Stop serving; open chat connections are closed."""
-        if self._server is None or self._task is None:
-            return
-        self._server.should_exit = True
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=self._shutdown_timeout + 3)
-        if not self._task.done():
-            self._server.force_exit = True
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        self._server = None
-        self._task = None
+        await self._server.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``."""
-        if self._address is None:
-            raise RuntimeError("the sandbox web server is not started")
-        return f"http://{self._address[0]}:{self._address[1]}"
+        return self._server.base_url
 
     def url(self, company_id: str, kind: PageKind) -> str:
         """The URL of a company's contact page (``form``) or chat page (``chat``)."""

@@ -50,6 +50,7 @@ class ProbeRecord:
     closes_at: datetime | None = None
     closed_at: datetime | None = None
     error: str | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,15 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX overrides_probe ON overrides (probe_id);
         """,
     ),
+    (
+        4,
+        "social channels: the network's id of each post we made, for replies that thread to it",
+        """
+        ALTER TABLE probes ADD COLUMN external_id TEXT;
+        CREATE UNIQUE INDEX probes_external ON probes (external_id);
+        CREATE INDEX probes_channel_state ON probes (channel, state);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -250,6 +250,7 @@ class SqliteStore:
             closes_at=_dt(row["closes_at"]),
             closed_at=_dt(row["closed_at"]),
             error=row["error"],
+            external_id=row["external_id"],
         )
 
     def probes(
@@ -282,6 +283,23 @@ class SqliteStore:
         """The probe whose outbound Message-ID this is."""
         row = self._db.execute("SELECT * FROM probes WHERE message_id = ?", (message_id,)).fetchone()
         return self._probe(row) if row else None
+
+    def probe_by_external_id(self, external_id: str) -> ProbeRecord | None:
+        """The probe whose post has this network id (``mastodon:1234``)."""
+        row = self._db.execute("SELECT * FROM probes WHERE external_id = ?", (external_id,)).fetchone()
+        return self._probe(row) if row else None
+
+    def watched_probes(
+        self, channel: str, states: Sequence[ProbeState] = (ProbeState.SENT,)
+    ) -> list[ProbeRecord]:
+        """Probes of a channel in some states (by default: sent and still watched), oldest first."""
+        wanted = [s.value for s in states]
+        rows = self._db.execute(
+            f"SELECT * FROM probes WHERE channel = ? AND state IN ({', '.join('?' for _ in wanted)})"  # noqa: S608
+            " ORDER BY sent_at, id",
+            (channel, *wanted),
+        ).fetchall()
+        return [self._probe(r) for r in rows]
 
     def due_probes(
         self, run_id: str, now: datetime, limit: int, channels: Sequence[str] | None = None
@@ -360,14 +378,46 @@ class SqliteStore:
             probe_id,
             [ProbeState.SENDING, ProbeState.UNCERTAIN],
             ProbeState.SENT,
-            {
-                "sent_at": _ts(receipt.sent_at),
-                "sent_clock": receipt.clock,
-                "evidence": json.dumps(receipt.evidence, default=str),
-                "closes_at": _ts(closes_at),
-                "error": None,
-            },
+            self._sent_fields(receipt, closes_at),
             {"clock": receipt.clock},
+        )
+
+    @staticmethod
+    def _sent_fields(receipt: SendReceipt, closes_at: datetime) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "sent_at": _ts(receipt.sent_at),
+            "sent_clock": receipt.clock,
+            "evidence": json.dumps(receipt.evidence, default=str),
+            "closes_at": _ts(closes_at),
+            "error": None,
+        }
+        if receipt.external_id is not None:
+            fields["external_id"] = receipt.external_id
+        return fields
+
+    def mark_assisted(self, probe_id: str, instructions: dict[str, Any]) -> bool:
+        """Planned → assisted: a person is to post it; ``instructions`` (text, where) are its evidence."""
+        return self._transition(
+            probe_id,
+            [ProbeState.PLANNED],
+            ProbeState.ASSISTED,
+            {"evidence": json.dumps(instructions, default=str), "error": None},
+            {"assisted": instructions.get("post_to")},
+            durable=True,
+        )
+
+    def attach(self, probe_id: str, receipt: SendReceipt, closes_at: datetime) -> bool:
+        """Assisted → sent: a person posted it; the receipt names the post and when the network made it."""
+        probe = self.get_probe(probe_id)
+        evidence = {**(probe.evidence if probe else {}), **receipt.evidence}
+        full = SendReceipt(receipt.sent_at, receipt.clock, evidence, external_id=receipt.external_id)
+        return self._transition(
+            probe_id,
+            [ProbeState.ASSISTED],
+            ProbeState.SENT,
+            self._sent_fields(full, closes_at),
+            {"clock": receipt.clock, "attached": receipt.external_id},
+            durable=True,
         )
 
     def _mark_unsent(
@@ -458,8 +508,12 @@ class SqliteStore:
         raw bytes when there is no Message-ID: a reply delivered twice is stored once.
         """
         digest = hashlib.sha256(item.raw).hexdigest()
-        mid = message_id_hint(item.raw)
-        dedup_key = f"mid:{mid}" if mid else f"sha256:{digest}"
+        if item.key is not None:
+            mid: str | None = item.key
+            dedup_key = f"key:{item.key}"
+        else:
+            mid = message_id_hint(item.raw)
+            dedup_key = f"mid:{mid}" if mid else f"sha256:{digest}"
         with self._tx(durable=True) as db:
             if item.uid is not None:
                 row = db.execute(
@@ -637,6 +691,11 @@ class SqliteStore:
     def message_by_message_id(self, message_id: str) -> MessageRecord | None:
         """The stored inbound message with this Message-ID (with its angle brackets), if any."""
         found = self._select_messages("m.dedup_key = ?", (f"mid:{message_id}",))
+        return found[0] if found else None
+
+    def message_by_key(self, key: str) -> MessageRecord | None:
+        """The stored social item with this network id (``mastodon:1234``), if any."""
+        found = self._select_messages("m.dedup_key = ?", (f"key:{key}",))
         return found[0] if found else None
 
     def ticket_senders(self, ticket_id: str) -> list[tuple[str, str | None]]:

@@ -1,0 +1,383 @@
+"""What every social channel shares: the normalised post, raw items, composing, receipts, rate limits.
+
+Each network (``mastodon``, ``bluesky``, ``x``, ``facebook``) is a channel of the same name. Its module turns
+the network's raw API objects into :class:`SocialPost` (``parse_item``) and implements the Channel protocol
+with the helpers here. The raw API object is what is stored (exactly the bytes received); a post is always
+re-derivable from it. Times are the network's own (``created_at``), never when we noticed a post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import httpx
+
+from replybench.channels.base import InboundItem, OutboundProbe, SendReceipt
+from replybench.errors import ReplybenchError, SendFailed
+from replybench.models import SOCIAL_NETWORKS, Persona, SocialEndpoint, SocialIdentity, Target
+from replybench.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+
+#: Clock name of a time a person typed in (assisted mode without API access).
+MANUAL_CLOCK = "manual"
+
+
+class MalformedSocialItem(ReplybenchError):
+    """A stored social item that is not the API object its channel expects."""
+
+
+def normalise_handle(handle: str) -> str:
+    """A handle as replybench compares it: no leading ``@``, no spaces, lower case."""
+    return handle.strip().lstrip("@").lower()
+
+
+@dataclass(frozen=True)
+class SocialPost:
+    """One post, reply, comment or direct message, as every social channel describes it.
+
+    ``author`` and ``mentions`` are normalised handles (:func:`normalise_handle`); on Mastodon they are
+    always ``user@domain``. ``in_reply_to`` is the id of the post this one answers; ``root`` the id of the
+    thread's first post (Bluesky root, X conversation id, Facebook top-level object) when the network says.
+    ``created_at`` is the network's timestamp, named by ``clock`` (e.g. ``mastodon-created_at``). ``bot`` is
+    true when the network itself marks the account as automated. ``extra`` keeps other facts worth showing
+    (e.g. Bluesky's ``indexed_at``).
+    """
+
+    network: str
+    id: str
+    author: str
+    created_at: datetime
+    clock: str
+    text: str
+    url: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    in_reply_to: str | None = None
+    root: str | None = None
+    mentions: tuple[str, ...] = ()
+    direct: bool = False
+    bot: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The post's id across networks (``network:id``): the store de-duplicates and threads by it."""
+        return post_key(self.network, self.id)
+
+
+def post_key(network: str, post_id: str) -> str:
+    """The store's key of a network's post id."""
+    return f"{network}:{post_id}"
+
+
+# ------------------------------------------------------------------------------------------ raw items
+
+
+@dataclass(frozen=True)
+class ManualReply:
+    """A reply a person saw and typed in (``replybench add-reply``), stored as raw JSON like an API object."""
+
+    probe_id: str
+    author: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    who: str | None = None
+
+    def to_json(self) -> bytes:
+        """The stored form (the raw item)."""
+        return json.dumps(
+            {
+                "replybench_manual_reply": {
+                    "probe_id": self.probe_id,
+                    "author": self.author,
+                    "text": self.text,
+                    "created_at": self.created_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+                    "url": self.url,
+                    "who": self.who,
+                }
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode()
+
+
+def manual_reply_of(raw: bytes) -> ManualReply | None:
+    """The manual reply a raw item holds, or None when it is an API object."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    entry = data.get("replybench_manual_reply") if isinstance(data, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return ManualReply(
+            probe_id=str(entry["probe_id"]),
+            author=normalise_handle(str(entry["author"])),
+            text=str(entry["text"]),
+            created_at=datetime.fromisoformat(str(entry["created_at"])),
+            url=entry.get("url"),
+            who=entry.get("who"),
+        )
+    except (KeyError, ValueError) as exc:
+        raise MalformedSocialItem(f"manual reply without a valid {exc}") from exc
+
+
+def parse_item(network: str, raw: bytes) -> SocialPost:
+    """The post a stored raw API object of ``network`` describes (raises MalformedSocialItem)."""
+    if network not in SOCIAL_NETWORKS:
+        raise MalformedSocialItem(f"{network!r} is not a social network")
+    manual = manual_reply_of(raw)
+    if manual is not None:
+        return SocialPost(
+            network=network,
+            id=f"manual-{manual.probe_id}-{int(manual.created_at.timestamp() * 1000)}",
+            author=manual.author,
+            created_at=manual.created_at,
+            clock=MANUAL_CLOCK,
+            text=manual.text,
+            url=manual.url,
+        )
+    module = importlib.import_module(f"replybench.channels.{network}")
+    post: SocialPost = module.parse_item(raw)
+    return post
+
+
+def inbound_item(post: SocialPost, raw: bytes, source: str) -> InboundItem:
+    """The inbound item of a post: the raw API object, timed by the network's own timestamp."""
+    return InboundItem(
+        channel=post.network,
+        raw=raw,
+        received_at=post.created_at,
+        clock=post.clock,
+        source=source,
+        key=post.key,
+    )
+
+
+# ------------------------------------------------------------------------------------------ composing
+
+
+def endpoint_of(target: Target, network: str) -> SocialEndpoint:
+    """The target's account on ``network`` (SendFailed when it has none)."""
+    endpoint = getattr(target.endpoints, network, None)
+    if not isinstance(endpoint, SocialEndpoint):
+        raise SendFailed(f"target {target.id!r} has no {network} account")
+    return endpoint
+
+
+def identity_of(persona: Persona, network: str) -> SocialIdentity:
+    """The persona's account on ``network`` (SendFailed when it has none)."""
+    identity = persona.social(network)
+    if identity is None:
+        raise SendFailed(f"persona {persona.id!r} has no {network} account")
+    return identity
+
+
+def mention_handle(network: str, account: str) -> str:
+    """How a post names an account so the network links it: ``@user@domain``, ``@handle``."""
+    return "@" + account.strip().lstrip("@")
+
+
+def compose_post(probe: OutboundProbe, network: str, max_chars: int) -> str:
+    """The text of a probe's post: a mention of the company first (for a public mention), then the body.
+
+    Raises SendFailed (certainly not sent) when the text is longer than the network allows; the script's
+    body must be written for the channel.
+    """
+    endpoint = endpoint_of(probe.target, network)
+    body = probe.body.strip()
+    # A Mastodon direct message is a status that mentions its recipient; an X or Facebook message and a
+    # Facebook comment on the Page's post need no mention.
+    mentions = network == "mastodon" or (endpoint.how == "mention" and network != "facebook")
+    text = f"{mention_handle(network, endpoint.account)} {body}" if mentions else body
+    if len(text) > max_chars:
+        raise SendFailed(
+            f"the {network} post of probe {probe.probe_id} is {len(text)} characters; {network} allows"
+            f" {max_chars}. Shorten the body of script for this channel."
+        )
+    return text
+
+
+def company_accounts(target: Target, network: str) -> list[str]:
+    """The normalised handles whose replies count as the company's on ``network``."""
+    endpoint = endpoint_of(target, network)
+    return [normalise_handle(a) for a in (endpoint.account, *endpoint.also)]
+
+
+def probe_facts(probe: OutboundProbe, network: str) -> dict[str, Any]:
+    """The facts about a probe's post that matching needs later, kept in its send evidence.
+
+    ``company_accounts``: whose replies count; ``persona_account``: our own account (its posts are copies of
+    ours, not replies); ``how``: mention or direct.
+    """
+    endpoint = endpoint_of(probe.target, network)
+    identity = identity_of(probe.persona, network)
+    return {
+        "network": network,
+        "company_accounts": company_accounts(probe.target, network),
+        "persona_account": normalise_handle(identity.account),
+        "how": endpoint.how,
+    }
+
+
+def receipt_for(post: SocialPost, facts: Mapping[str, Any], **evidence: Any) -> SendReceipt:
+    """The receipt of a post we made: ``sent_at`` is the network's ``created_at`` for it."""
+    return SendReceipt(
+        sent_at=post.created_at,
+        clock=post.clock,
+        evidence={**facts, "post_id": post.id, "url": post.url, **evidence},
+        external_id=post.key,
+    )
+
+
+def secret_of(identity: SocialIdentity) -> str | None:
+    """The token or password an identity names, from the environment (None when unset or empty)."""
+    if identity.token_env is None:
+        return None
+    return os.environ.get(identity.token_env) or None
+
+
+def missing_secrets(personas: Mapping[str, Persona], network: str) -> list[str]:
+    """Names of the environment variables the personas' ``network`` accounts need and that are unset."""
+    missing: list[str] = []
+    for persona in personas.values():
+        identity = persona.social(network)
+        if identity is None:
+            continue
+        if identity.token_env is None:
+            if persona.social_mode(network) == "automatic":
+                missing.append(f"{persona.id}.{network}.token_env (not configured)")
+        elif not os.environ.get(identity.token_env):
+            missing.append(identity.token_env)
+    return sorted(set(missing))
+
+
+# ------------------------------------------------------------------------------------------ rate limits
+
+
+class RateLimitHeaders(Protocol):
+    """Reads a network's rate-limit headers."""
+
+    def __call__(self, response: httpx.Response, now: datetime) -> datetime | None:
+        """When requests may resume, if the response says to wait (None: go on)."""
+        ...
+
+
+def retry_after(response: httpx.Response, now: datetime) -> datetime | None:
+    """The time a ``Retry-After`` header (seconds or an HTTP date) names, if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def reset_time(value: str | None) -> datetime | None:
+    """A rate-limit reset header: epoch seconds (X, Bluesky) or an ISO 8601 time (Mastodon)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if value.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(value), UTC)
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class RateLimited(ReplybenchError):
+    """The network asked us to wait longer than we are willing to (``until``)."""
+
+    def __init__(self, message: str, until: datetime):
+        super().__init__(message)
+        self.until = until
+
+
+@dataclass
+class RateGate:
+    """Honours a network's rate limits for one account: waits on 429 + Retry-After and on exhausted quotas.
+
+    ``remaining`` / ``reset`` name the headers that announce the quota (e.g. ``x-ratelimit-remaining`` and
+    ``x-ratelimit-reset``); when the quota is used up, the next request waits for the reset. A 429 waits for
+    ``Retry-After``, else the reset, else ``fallback``. Waits longer than ``max_wait`` raise RateLimited.
+    """
+
+    remaining: str = "x-ratelimit-remaining"
+    reset: str = "x-ratelimit-reset"
+    fallback: timedelta = timedelta(seconds=60)
+    max_wait: timedelta = timedelta(minutes=20)
+    resume_at: datetime | None = None
+    waits: int = 0
+
+    async def before(self) -> None:
+        """Sleep until the network allows the next request."""
+        if self.resume_at is None:
+            return
+        delay = (self.resume_at - utcnow()).total_seconds()
+        self.resume_at = None
+        if delay > 0:
+            self.waits += 1
+            log.info("rate limit: waiting %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    def after(self, response: httpx.Response) -> bool:
+        """Read a response's headers; True when it was a 429 (the request should be repeated later)."""
+        now = utcnow()
+        reset = reset_time(response.headers.get(self.reset))
+        if response.status_code == 429:
+            until = retry_after(response, now) or reset or now + self.fallback
+            self._wait_until(until, now)
+            return True
+        remaining = response.headers.get(self.remaining)
+        if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 0 and reset:
+            self._wait_until(reset, now)
+        return False
+
+    def _wait_until(self, until: datetime, now: datetime) -> None:
+        if until - now > self.max_wait:
+            raise RateLimited(
+                f"rate limited until {until.isoformat(timespec='seconds')}; longer than the"
+                f" {self.max_wait.total_seconds():.0f} s we wait",
+                until,
+            )
+        self.resume_at = max(until, self.resume_at or until)
+
+
+async def send_request(
+    client: httpx.AsyncClient,
+    gate: RateGate,
+    method: str,
+    url: str,
+    *,
+    attempts: int = 5,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One API request that honours the rate gate; a 429 is waited out and repeated (it created nothing).
+
+    Any other response is returned as it is, for the caller to judge.
+    """
+    for _ in range(attempts):
+        await gate.before()
+        response = await client.request(method, url, **kwargs)
+        if not gate.after(response):
+            return response
+    return response
