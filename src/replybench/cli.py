@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from replybench import __version__, operations, review
+from replybench import __version__, assisted, operations, review
 from replybench.analysis.compare import Adjust, ComparisonReport, GroupComparison, p_text
 from replybench.analysis.outcome import Outcome
 from replybench.analysis.sla import SlaReport, describe_sla
@@ -30,7 +30,7 @@ from replybench.errors import ReplybenchError
 from replybench.models import HUMAN_CLASSES, REVIEW_THRESHOLD, ProbeState
 from replybench.report.export import write_outcomes
 from replybench.report.terminal import print_summary
-from replybench.store import Store
+from replybench.store import ProbeRecord, Store
 from replybench.timefmt import format_duration, iso_ms
 
 app = typer.Typer(
@@ -126,6 +126,8 @@ def check(
             console.print(f"[yellow]![/] form and chat: {reason}; those probes would be skipped")
         else:
             console.print("[green]✓[/] form and chat: a Chromium browser is available")
+    for line, ok in operations.social_check(ws):
+        console.print(("[green]✓[/] " if ok else "[yellow]![/] ") + escape(line))
     names = {t.id: t.name for t in ws.targets.values()}
     for preview in operations.preview(ws, suites):
         console.print(_plan_table(preview, names))
@@ -158,6 +160,12 @@ def _run_with_progress(ws_path: Path, suite: str, new: bool) -> str:
         run = operations.run_suite(ws, suite, new=new, progress=update)
     status = "finished" if run.status == "finished" else "stopped (run the same command again to resume)"
     console.print(f"Run [bold]{run.id}[/] of suite {suite!r}: {status}.")
+    waiting = operations.assisted_count(ws, run.id)
+    if waiting:
+        console.print(
+            f"[yellow]{waiting} probe(s) wait for a person to post them:[/] `replybench assisted` shows the"
+            " text and where; `replybench attach PROBE URL` after posting, then run again to track replies."
+        )
     return run.id
 
 
@@ -518,6 +526,147 @@ def override(
     console.print(
         f"message {message_id}: {updated.cls.value if updated.cls else '?'}, "
         f"probe {updated.probe_id or 'none'} (decided by {updated.override.who})",
+        markup=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------- assisted mode
+
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it was posted: 2026-11-24T10:03 (this machine's time zone, or --tz), with an offset, or 'now'.",
+    ),
+]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="Time zone of --at when it has no offset.")]
+
+
+def _waiting_panel(probe: ProbeRecord) -> Panel:
+    ev = probe.evidence
+    body = Text()
+    body.append(f"{ev.get('instruction', 'Post it')}\n", style="bold")
+    body.append(str(ev.get("text", probe.body)) + "\n\n")
+    body.append(f"then: replybench attach {probe.id} URL", style="dim")
+    return Panel(body, title=f"{probe.id} · {probe.channel} · {probe.target_id}", title_align="left")
+
+
+@app.command(name="assisted")
+def assisted_queue(
+    workspace: WorkspaceOpt = Path("."),
+    prompt: Annotated[
+        bool, typer.Option("--prompt", help="Ask for each post's URL (and time when it cannot be looked up).")
+    ] = False,
+    tz: TzOpt = None,
+) -> None:
+    """List the probes a person is to post (X, Facebook), with the text and where; --prompt attaches them."""
+    ws = operations.open_workspace(workspace)
+    store = operations.workspace_store(ws)
+    try:
+        probes = assisted.waiting(store)
+        if not probes:
+            console.print("No probe waits for a person to post it.")
+            return
+        console.print(f"{len(probes)} probe(s) wait for a person to post them.")
+        for probe in probes:
+            console.print(_waiting_panel(probe))
+            if not prompt:
+                continue
+            while True:
+                answer = typer.prompt("URL of the post (Enter: later, n: not posted)", default="").strip()
+                try:
+                    if not answer:
+                        break
+                    if answer.lower() == "n":
+                        assisted.not_posted(store, probe.id, "declined in `replybench assisted`")
+                        console.print(f"{probe.id}: skipped")
+                        break
+                    try:
+                        done = asyncio.run(assisted.attach(ws, store, probe.id, answer))
+                    except assisted.AssistedError as exc:
+                        if "--at" not in str(exc):
+                            raise
+                        when = typer.prompt("When was it posted? (2026-11-24T10:03, or 'now')")
+                        done = asyncio.run(
+                            assisted.attach(ws, store, probe.id, answer, at=assisted.parse_when(when, tz))
+                        )
+                    console.print(_attached_line(done))
+                    break
+                except ReplybenchError as exc:
+                    errors.print(f"error: {exc}", markup=False)
+    finally:
+        store.close()
+
+
+def _attached_line(done: assisted.Attached) -> str:
+    how = "looked up on the network" if done.looked_up else "as given"
+    return (
+        f"{done.probe_id}: sent at {iso_ms(done.sent_at)} ({done.clock}, {how}); watching {done.external_id}"
+    )
+
+
+@app.command()
+def attach(
+    probe_id: Annotated[str, typer.Argument(help="The assisted probe (see `replybench assisted`).")],
+    url: Annotated[str | None, typer.Argument(help="The URL of the post or message the person made.")] = None,
+    workspace: WorkspaceOpt = Path("."),
+    at: AtOpt = None,
+    tz: TzOpt = None,
+    not_posted: Annotated[
+        str | None,
+        typer.Option("--not-posted", help="It will not be posted (the reason); the probe is skipped."),
+    ] = None,
+) -> None:
+    """Attach the post a person made for an assisted probe; from then on its replies are tracked."""
+    ws = operations.open_workspace(workspace)
+    store = operations.workspace_store(ws)
+    try:
+        if not_posted is not None:
+            assisted.not_posted(store, probe_id, not_posted)
+            console.print(f"{probe_id}: skipped (not posted: {not_posted})", markup=False)
+            return
+        if url is None:
+            raise ReplybenchError("give the URL of the post (or --not-posted REASON)")
+        when = assisted.parse_when(at, tz) if at else None
+        done = asyncio.run(assisted.attach(ws, store, probe_id, url, at=when))
+    finally:
+        store.close()
+    console.print(_attached_line(done), markup=False)
+
+
+@app.command(name="add-reply")
+def add_reply(
+    probe_id: Annotated[str, typer.Argument(help="The social probe the reply answers.")],
+    text: Annotated[str, typer.Option("--text", help="The reply's words, as posted.")],
+    at: Annotated[str, typer.Option("--at", help="When the reply was posted (as the network shows it).")],
+    workspace: WorkspaceOpt = Path("."),
+    author: Annotated[
+        str | None, typer.Option("--author", help="Who posted it (default: the company's account).")
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="The reply's URL.")] = None,
+    tz: TzOpt = None,
+    who: WhoOpt = None,
+) -> None:
+    """Record a reply a person saw (assisted mode without API access); it is classified like any other."""
+    ws = operations.open_workspace(workspace)
+    store = operations.workspace_store(ws)
+    try:
+        probe = store.get_probe(probe_id)
+        accounts = probe.evidence.get("company_accounts", []) if probe else []
+        record = assisted.add_reply(
+            store,
+            probe_id,
+            at=assisted.parse_when(at, tz),
+            text=text,
+            author=author or (accounts[0] if accounts else "company"),
+            url=url,
+            who=review.reviewer_name(who),
+        )
+    finally:
+        store.close()
+    console.print(
+        f"message {record.id}: {record.cls.value if record.cls else '?'} ({record.rule}), "
+        f"probe {record.probe_id or 'none'}, received {iso_ms(record.received_at)} (manual)",
         markup=False,
     )
 

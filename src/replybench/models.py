@@ -681,6 +681,16 @@ class BrowserSettings(Strict):
     screenshots: bool = True
 
 
+class SocialSettings(Strict):
+    """How social channels watch for replies.
+
+    ``poll_interval``: how often a network without a stream (X, Facebook, Bluesky), or Mastodon while its
+    stream is down, is asked for new replies. X bills reads: keep it at a minute or more in live mode.
+    """
+
+    poll_interval: Duration = timedelta(seconds=60)
+
+
 class Settings(Strict):
     """The workspace's own settings (``replybench.toml``)."""
 
@@ -695,6 +705,7 @@ class Settings(Strict):
     reconcile_grace: Duration = timedelta(seconds=10)
     email: EmailSettings = EmailSettings()
     browser: BrowserSettings = BrowserSettings()
+    social: SocialSettings = SocialSettings()
 
 
 class Workspace(BaseModel):

@@ -34,12 +34,12 @@ from replybench.analysis.sla import SlaReport, evaluate_slas, slas_from_snapshot
 from replybench.analysis.summary import GroupBy
 from replybench.classify import Classification, classify_email
 from replybench.clock import BusinessClock
-from replybench.engine.environment import open_environment
+from replybench.engine.environment import open_environment, social_networks
 from replybench.engine.runner import Engine, RunOptions, RunProgress
 from replybench.engine.runs import build_run
 from replybench.errors import ReplybenchError, UnknownSuiteError
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
-from replybench.models import MessageClass, Target, Workspace
+from replybench.models import MessageClass, ProbeState, Target, Workspace
 from replybench.report.junit import comparison_suite, junit_xml, sla_suites
 from replybench.report.render import ReportMeta, ReportPaths, write_reports
 from replybench.store import ProbeRecord, RunRecord, Store, open_store
@@ -491,3 +491,47 @@ def save_artifacts(ws: Workspace, probe_id: str, out_dir: Path) -> list[Path]:
         path.write_bytes(artifact.data)
         written.append(path)
     return written
+
+
+def social_check(ws: Workspace) -> list[tuple[str, bool]]:
+    """One line per social network the workspace uses: what runs it here, and which secrets are missing.
+
+    Names environment variables only, never their values.
+    """
+    from replybench.channels.social import missing_secrets
+
+    lines: list[tuple[str, bool]] = []
+    for network in social_networks(ws):
+        personas = [p for p in ws.personas.values() if p.social(network) is not None]
+        if not personas:
+            lines.append(
+                (f"{network}: no persona has a {network} account; those probes cannot be planned", False)
+            )
+            continue
+        assisted = [p.id for p in personas if p.social_mode(network) == "assisted"]
+        mode = (
+            f" (assisted for {', '.join(assisted)}: a person posts, then `replybench attach`)"
+            if assisted
+            else ""
+        )
+        if ws.settings.mode == "sandbox":
+            if network == "mastodon":
+                lines.append(("mastodon: simulated by the sandbox's Mastodon-compatible server", True))
+            else:
+                lines.append((f"{network}: not simulated by the sandbox; its probes would be skipped", False))
+            continue
+        missing = missing_secrets(ws.personas, network)
+        if missing:
+            lines.append((f"{network}: environment variables not set: {', '.join(missing)}{mode}", False))
+        else:
+            lines.append((f"{network}: credentials present{mode}", True))
+    return lines
+
+
+def assisted_count(ws: Workspace, run_id: str) -> int:
+    """How many probes of a run wait for a person to post them."""
+    store = workspace_store(ws)
+    try:
+        return store.state_counts(run_id).get(ProbeState.ASSISTED, 0)
+    finally:
+        store.close()

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from replybench.clock import BusinessClock
 from replybench.errors import ConfigError
-from replybench.models import Persona, ProbeScript, Settings, Suite, Target, Workspace
+from replybench.models import SOCIAL_NETWORKS, Persona, ProbeScript, Settings, Suite, Target, Workspace
 from replybench.templating import check_syntax
 from replybench.tomllines import line_of
 
@@ -246,6 +246,15 @@ def _check_references(
                 field="suite.personas",
                 line=line_of(text, ("suite", "personas")),
             )
+        for network in SOCIAL_NETWORKS:
+            if network in suite.channels and personas[pid].social(network) is None:
+                raise ConfigError(
+                    path,
+                    f"persona {pid!r} has no {network} account but the suite uses the {network} channel"
+                    f' (add {network} = {{ account = "…" }} to the persona)',
+                    field="suite.personas",
+                    line=line_of(text, ("suite", "personas")),
+                )
     if not select_targets(suite.targets, ws_targets):
         raise ConfigError(
             path,

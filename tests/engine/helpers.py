@@ -26,11 +26,14 @@ def write_workspace(
     grace: str = "2s",
     endpoints: dict[str, str] | None = None,
     channels: tuple[str, ...] = ("email",),
+    persona: str = "",
+    body: str | None = None,
 ) -> Path:
     """A workspace with one target per entry of ``behaviours`` (id -> inline sandbox table).
 
     ``endpoints`` adds TOML lines to a target (id -> lines, e.g. a form endpoint); ``channels`` are the
-    suite's channels, and every script fits all of them.
+    suite's channels, and every script fits all of them. ``persona`` adds TOML lines to the persona (e.g. its
+    social accounts); ``body`` replaces the scripts' body.
     """
     root.mkdir(parents=True, exist_ok=True)
     (root / "replybench.toml").write_text(
@@ -40,7 +43,12 @@ def write_workspace(
     names = []
     fits = ", ".join(f'"{c}"' for c in channels)
     for i in range(scripts):
-        (root / "probes" / f"q{i}.toml").write_text(f"channels = [{fits}]\n" + SCRIPT)
+        script = (
+            SCRIPT
+            if body is None
+            else f'subject = "Question for {{{{ target.name }}}}"\nbody = """{body}"""\n'
+        )
+        (root / "probes" / f"q{i}.toml").write_text(f"channels = [{fits}]\n" + script)
         names.append(f'"q{i}"')
     targets = ""
     for tid, sandbox in behaviours.items():
@@ -55,7 +63,8 @@ def write_workspace(
     (root / "benchmarks").mkdir(exist_ok=True)
     (root / "benchmarks" / "suite.toml").write_text(
         targets
-        + '[[personas]]\nid = "ann"\ndisplay_name = "Ann Example"\nemail.address = "ann@probes.example"\n\n'
+        + '[[personas]]\nid = "ann"\ndisplay_name = "Ann Example"\nemail.address = "ann@probes.example"\n'
+        + f"{persona}\n\n"
         + f'[suite]\ntargets = ["*"]\nscripts = [{", ".join(names)}]\npersonas = ["ann"]\n'
         + f"channels = [{fits}]\n"
         + f'[suite.schedule]\nwindow = "{window}"\nspacing = "{spacing}"\nseed = 3\n'

@@ -128,6 +128,18 @@ class PacedChannel(Channel, Protocol):
         ...
 
 
+@runtime_checkable
+class ReconcilingChannel(Channel, Protocol):
+    """A channel that can look, after a crash, for what an interrupted send posted (a social network).
+
+    ``find_sent`` returns the receipt of the probe's post when it finds one made at or after ``since``.
+    """
+
+    async def find_sent(self, probe: OutboundProbe, since: datetime) -> SendReceipt | None:
+        """The receipt of the probe's post, if the network shows it was made."""
+        ...
+
+
 def channel_classes() -> dict[str, type]:
     """Channel implementations registered under the ``replybench.channels`` entry-point group."""
     found: dict[str, type] = {}

@@ -211,9 +211,19 @@ def compose_post(probe: OutboundProbe, network: str, max_chars: int) -> str:
 
 
 def company_accounts(target: Target, network: str) -> list[str]:
-    """The normalised handles whose replies count as the company's on ``network``."""
+    """The normalised handles whose replies count as the company's on ``network``.
+
+    On Mastodon an ``also`` account written without a domain lives on the main account's instance.
+    """
     endpoint = endpoint_of(target, network)
-    return [normalise_handle(a) for a in (endpoint.account, *endpoint.also)]
+    main = normalise_handle(endpoint.account)
+    accounts = [main]
+    for other in endpoint.also:
+        handle = normalise_handle(other)
+        if network == "mastodon" and "@" not in handle and "@" in main:
+            handle += "@" + main.split("@", 1)[1]
+        accounts.append(handle)
+    return accounts
 
 
 def probe_facts(probe: OutboundProbe, network: str) -> dict[str, Any]:
@@ -229,6 +239,32 @@ def probe_facts(probe: OutboundProbe, network: str) -> dict[str, Any]:
         "company_accounts": company_accounts(probe.target, network),
         "persona_account": normalise_handle(identity.account),
         "how": endpoint.how,
+    }
+
+
+def max_chars(network: str) -> int:
+    """The longest post ``network`` takes (its channel module's ``MAX_CHARS``)."""
+    limit: int = importlib.import_module(f"replybench.channels.{network}").MAX_CHARS
+    return limit
+
+
+def assisted_instructions(probe: OutboundProbe, network: str) -> dict[str, Any]:
+    """What a person needs to post a probe by hand, kept as the probe's evidence until it is attached.
+
+    Raises SendFailed when the text cannot be posted (too long, no account).
+    """
+    endpoint = endpoint_of(probe.target, network)
+    text = compose_post(probe, network, max_chars(network))
+    persona = identity_of(probe.persona, network).account
+    where = endpoint.url or mention_handle(network, endpoint.account)
+    kind = {"mention": "a public post mentioning", "direct": "a direct message to"}[endpoint.how]
+    if network == "facebook":
+        kind = {"mention": "a comment on a post of", "direct": "a Messenger message to"}[endpoint.how]
+    return {
+        **probe_facts(probe, network),
+        "text": text,
+        "post_to": where,
+        "instruction": f"Post {kind} {where} as {mention_handle(network, persona)}",
     }
 
 

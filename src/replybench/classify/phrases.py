@@ -3,7 +3,11 @@
 * **Deflections** send the customer to another channel instead of answering: phone, a (contact) form, an
   email address, a web page, social media, a letter, a branch, or another department or company
   (:data:`DeflectTo`). A deflection phrase inside a *courtesy* sentence ("if you have further questions, feel
-  free to call us") only offers a channel; :func:`deflection` ignores it.
+  free to call us") only offers a channel; :func:`deflection` ignores it. A public social reply has its own
+  ways of sending people away (:data:`SOCIAL_DEFLECTIONS`: "please DM us", "slide into our DMs", "reach out
+  to @AcmeHelp", "our support team is available at support@…"), read only when a caller asks with
+  ``social=True``; so in an email or a chat "DM us" stays a pointer to ``social`` media, while on a social
+  network it is ``dm``: the same network, in private.
 * **Holding** phrases promise an answer later: "we'll get back to you", "we are looking into it", "we have
   forwarded your request", "wir melden uns", "nous reviendrons vers vous", "le responderemos" ...
 * **Formulas** carry no answer: greetings, thanks, apologies for a delay, sign-offs, names and contact lines,
@@ -27,6 +31,8 @@ from typing import Literal
 
 __all__ = [
     "DEFLECTIONS",
+    "GREETING",
+    "SOCIAL_DEFLECTIONS",
     "WORD_END",
     "WORD_START",
     "DeflectTo",
@@ -40,7 +46,8 @@ __all__ = [
     "sentences",
 ]
 
-DeflectTo = Literal["phone", "form", "email", "web", "social", "post", "branch", "elsewhere"]
+#: Where a deflection sends the customer; ``dm`` (social replies only) is a private message on the same network.
+DeflectTo = Literal["phone", "form", "email", "web", "social", "post", "branch", "elsewhere", "dm"]
 
 _QUOTES = str.maketrans(
     {"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"'}
@@ -223,6 +230,103 @@ DEFLECTIONS: tuple[tuple[DeflectTo, re.Pattern[str]], ...] = (
     ),
 )
 
+# --------------------------------------------------------------------------------------- social deflections
+
+# A handle as it is written in a post (Mastodon's carry their server: "@acmehelp@mastodon.social").
+_HANDLE = r"@\w(?:[\w.-]*\w)?(?:@\w[\w-]*(?:\.[\w-]+)+)?"
+_NETWORK = (
+    r"(?:facebook|twitter|x|instagram|insta|whatsapp|messenger|threads|bluesky|mastodon|linkedin|tiktok|"
+    r"telegram|signal)"
+)
+_MAIL_ADDRESS = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_WEB_ADDRESS = r"(?:https?://|www\.)\S+"
+_PHONE_NUMBER = r"\+?\(?\d[\d ()/.-]{5,}\d"
+# "Our support team is available at", "you can reach us at": the channel is the rest of the sentence.
+_AVAILABLE_AT = (
+    rf"(?:{_US}(?: \w+)? (?:is|are|can be) (?:available|reachable|reached|contacted|here to help|happy to help|"
+    rf"on hand)(?: [^.!?@]{{0,30}}?)?|(?:contact|reach|email|e-mail|mail|write to|message|get in touch with|"
+    rf"reach out to|call|ring|phone|text) (?:{_US}|support|customer (?:service|care|support)|the (?:\w+ )?team))"
+    rf" (?:at|on|via|under|by e-?mail at|by phone (?:at|on)):?"
+)
+_DM = r"(?:dms?|pms?|direct messages?|private messages?)"
+_DM_NOUN = r"(?:dm|pm|dms|direct message|private message)"
+
+#: Being sent away in a public social reply, by where to: checked before :data:`DEFLECTIONS` when a caller asks
+#: for it (``social=True``). Another account or network first ("DM @AcmeHelp", "DM us on WhatsApp": ``social``),
+#: then a private message on the same network (``dm``), then an address the reply gives as the whole answer.
+SOCIAL_DEFLECTIONS: tuple[tuple[DeflectTo, re.Pattern[str]], ...] = (
+    (
+        "social",
+        _compile(
+            rf"{_B}(?:contact|reach out to|reach|message|write to|tweet(?: at)?|dm|pm|ping|get in touch with|"
+            rf"talk to|ask) (?:(?:{_US}|the (?:\w+ )?team) (?:at|on|over at) )?{_HANDLE}",
+            rf"{_B}send (?:an? )?(?:{_DM_NOUN}|message|tweet|mention) to {_HANDLE}",
+            rf"{_B}(?:our|the) (?:\w+ ){{0,2}}(?:team|account|colleagues) (?:at|on|over at) {_HANDLE}",
+            rf"{_B}(?:dm|pm|message|write to|contact|reach) us (?:on|via|over on|through) {_NETWORK}{_E}",
+            rf"{_B}(?:send|drop|shoot) us an? (?:{_DM_NOUN}|message) (?:on|via|over on|through) {_NETWORK}{_E}",
+        ),
+    ),
+    (
+        "dm",
+        _compile(
+            rf"{_B}(?:dm|pm) (?:us|me){_E}",
+            rf"{_B}(?:send|drop|shoot|pop|give|leave|slide) (?:us|me) (?:an? |your )?(?:quick |short )?"
+            rf"(?:{_DM_NOUN}|line (?:via|in|by) {_DM}){_E}",
+            rf"{_B}(?:slide|jump|hop|pop|come) into (?:our|my|the) dms?{_E}",
+            rf"{_B}(?:message|contact|write to|reach out to|chat with) (?:us|me) (?:privately|in private){_E}",
+            rf"{_B}(?:reach out|contact us|get in touch|message us|write (?:to )?us|talk|chat|continue|"
+            rf"follow up|take (?:this|it|that)|move (?:this|it|that|the conversation)|send (?:us )?[^.!?]{{0,40}}?|"
+            rf"share [^.!?]{{0,40}}?|provide [^.!?]{{0,40}}?)(?: (?:with|to) (?:us|me))? (?:via|in|by|through|over|"
+            rf"to|into) (?:an? )?{_DM}{_E}",
+            rf"{_B}(?:check|see) (?:your|ur) {_DM}{_E}",
+            rf"{_B}(?:sent|send|dropped) you an? {_DM_NOUN}{_E}",
+            rf"{_B}dm'?(?:ed|'d) you{_E}",
+            rf"{_B}(?:our |my )?dms are (?:always )?open{_E}",
+            # German
+            rf"{_B}(?:schreib|schreibt|schreiben sie|schick|schickt|schicken sie|sende|sendet|senden sie) (?:uns|mir)"
+            rf"(?: (?:gerne|gern|bitte|doch|einfach|kurz|mal))* (?:eine |per |via |als )?(?:dm|pn|direktnachricht|"
+            rf"private nachricht|privatnachricht|persönliche nachricht){_E}",
+            rf"{_B}(?:kannst du|können sie|könnt ihr) (?:uns|mir) (?:\w+ ){{0,2}}(?:eine )?(?:dm|pn|direktnachricht|"
+            rf"privatnachricht|private nachricht){_E}",
+            rf"{_B}(?:per|via|über|in einer|als) (?:dm|pn|direktnachricht|privatnachricht|private nachricht|"
+            rf"persönliche nachricht){_E}",
+            # French
+            rf"{_B}(?:envoyez|envoie)-(?:nous|moi) (?:un |en )?(?:message privé|mp|dm){_E}",
+            rf"{_B}(?:en|par) (?:mp|dm|message privé|messages privés|privé){_E}",
+            rf"{_B}nous (?:envoyer|écrire) (?:un |en )?(?:mp|dm|message privé|privé){_E}",
+            # Spanish
+            rf"{_B}(?:env[ií][ae]|enviar|m[aá]nd[ae]|mandar|escr[ií]b[ae]|escribir)(?:nos|me) (?:un |por )?"
+            rf"(?:md|dm|mensaje directo|mensaje privado|privado){_E}",
+            rf"{_B}por (?:md|dm|mensaje directo|mensaje privado|privado){_E}",
+            # Italian
+            rf"{_B}(?:scrivici|scrivimi|mandaci|inviaci|contattaci|scriveteci) (?:un |in |via |per )?(?:dm|direct|"
+            rf"messaggio privato|privato){_E}",
+            rf"{_B}(?:in|via|tramite) (?:dm|direct|messaggio privato|privato){_E}",
+            # Dutch
+            rf"{_B}(?:stuur|stuurt u|stuur je|kun je|kunt u|wil je|wilt u) (?:ons|me|mij) (?:\w+ ){{0,2}}(?:een )?"
+            rf"(?:dm|pb|pm|privébericht|prive bericht|privé bericht|direct bericht|dm'etje|dmmetje){_E}",
+            rf"{_B}(?:via|per|in) (?:een )?(?:dm|pb|privébericht|direct bericht){_E}",
+        ),
+    ),
+    (
+        "email",
+        _compile(
+            rf"{_B}{_AVAILABLE_AT} {_MAIL_ADDRESS}",
+            rf"{_IMPERATIVE}(?:contact|e-?mail|write to) "
+            rf"{_MAIL_ADDRESS}",
+        ),
+    ),
+    ("phone", _compile(rf"{_B}{_AVAILABLE_AT} {_PHONE_NUMBER}")),
+    (
+        "web",
+        _compile(
+            rf"{_B}{_AVAILABLE_AT} {_WEB_ADDRESS}",
+            rf"{_B}(?:visit|see|check(?: out)?|head (?:over )?to|go to|open|use) (?:https?://|www\.)\S*(?:help|"
+            rf"support|contact|faq|hilfe|aide|ayuda|soporte|assistenza|klantenservice|kundenservice|care)\S*",
+        ),
+    ),
+)
+
 #: Framing that only offers a channel: "if you have further questions", "feel free to", "alternatively".
 _COURTESY = _compile(
     rf"{_B}if you (?:have|had|need|'ve got|require) (?:any )?(?:further|more|other|additional|follow-up)?"
@@ -331,6 +435,8 @@ _GREETING = (
     r"buen(?:os|as) (?:días|dias|tardes)|estimad[oa]s?|querid[oa]|ciao|buongiorno|buonasera|gentile|"
     r"egregi[oa]|gentilissim[oa]|beste|geachte|goedemorgen|goedemiddag|hoi|hej|olá|bom dia)"
 )
+#: A greeting word or phrase ("hi", "hallo", "bonjour", "buenos días" ...), as a pattern on normalised text.
+GREETING = _GREETING
 # "Hi Anna, " at the start of a sentence that goes on: the greeting is no part of what the sentence says.
 _GREETING_PREFIX = re.compile(rf"^{_GREETING}(?: {_NAME_WORD}){{0,3}}, ")
 _FORMULAS = _compile(
@@ -492,25 +598,30 @@ def sentences(text: str) -> list[str]:
     return [u for u in units if u]
 
 
-def _deflection_in(plain: str) -> tuple[DeflectTo, str] | None:
-    """The deflection that comes first in the text (the table's order breaks ties)."""
+def _tables(social: bool) -> tuple[tuple[DeflectTo, re.Pattern[str]], ...]:
+    return SOCIAL_DEFLECTIONS + DEFLECTIONS if social else DEFLECTIONS
+
+
+def _deflection_in(plain: str, social: bool = False) -> tuple[DeflectTo, str] | None:
+    """The deflection that comes first in the text (the tables' order breaks ties)."""
     found: tuple[int, DeflectTo, str] | None = None
-    for key, pattern in DEFLECTIONS:
+    for key, pattern in _tables(social):
         m = pattern.search(plain)
         if m and (found is None or m.start() < found[0]):
             found = (m.start(), key, m.group(0).strip())
     return (found[1], found[2]) if found else None
 
 
-def deflection(text: str) -> tuple[DeflectTo, str] | None:
+def deflection(text: str, *, social: bool = False) -> tuple[DeflectTo, str] | None:
     """Where a text sends the customer instead, and the words that do; None if nowhere.
 
     A phrase in a courtesy sentence ("if you have further questions, feel free to call us") only offers a
-    channel and does not count.
+    channel and does not count. With ``social`` the text is a public social reply and
+    :data:`SOCIAL_DEFLECTIONS` are read too ("please DM us" is then ``dm``).
     """
     for sentence in sentences(text):
         plain = normalise(sentence)
-        found = _deflection_in(plain)
+        found = _deflection_in(plain, social)
         if found is not None and not _COURTESY.search(plain):
             return found
     return None
@@ -556,14 +667,14 @@ _CLAUSE = re.compile(
 )
 
 
-def _says_something_else(plain: str) -> bool:
+def _says_something_else(plain: str, social: bool = False) -> bool:
     """Tell whether a sentence that defers, deflects or explains also has a clause that does none of these."""
     for clause in _CLAUSE.split(plain):
         words = [w for w in clause.split() if _LETTER.search(w)]
         if len(words) < 2 or _FORMULAS.fullmatch(clause.strip()):
             continue
         if (
-            _deflection_in(clause)
+            _deflection_in(clause, social)
             or _HOLDING.search(clause)
             or _SUPPORTING.search(clause)
             or _COURTESY.search(clause)
@@ -573,11 +684,12 @@ def _says_something_else(plain: str) -> bool:
     return False
 
 
-def read_reply(text: str) -> Reading:
+def read_reply(text: str, *, social: bool = False) -> Reading:
     """Sort the sentences of a reply's own words (see :class:`Reading`).
 
     A sentence counts as substantive when it deflects, defers or explains nothing, or when one of its clauses
-    does something else ("We have received your request and I have refunded the payment" answers).
+    does something else ("We have received your request and I have refunded the payment" answers). With
+    ``social`` the text is a public social reply and :data:`SOCIAL_DEFLECTIONS` are read too.
     """
     sent_away: tuple[DeflectTo, str] | None = None
     courtesy: tuple[DeflectTo, str] | None = None
@@ -587,7 +699,7 @@ def read_reply(text: str) -> Reading:
         if is_formula(sentence):
             continue
         plain = _GREETING_PREFIX.sub("", normalise(sentence))
-        found = _deflection_in(plain)
+        found = _deflection_in(plain, social)
         m = _HOLDING.search(plain)
         if found is not None:
             if _COURTESY.search(plain):
@@ -599,6 +711,6 @@ def read_reply(text: str) -> Reading:
         elif not _SUPPORTING.search(plain):
             substantive.append(sentence)
             continue
-        if _ANSWER_OPENER.match(plain) or _says_something_else(plain):
+        if _ANSWER_OPENER.match(plain) or _says_something_else(plain, social):
             substantive.append(sentence)
     return Reading(sent_away, courtesy, promise, tuple(substantive))

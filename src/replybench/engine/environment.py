@@ -2,7 +2,8 @@
 
 In sandbox mode the simulated companies run in this process on loopback: their relay receives the probes and
 their replies come back to our inbound SMTP server on a free port; their contact forms and chat widgets are
-served on another loopback port, and the browser channels are pointed there. Nothing leaves the machine.
+served on another loopback port, and the browser channels are pointed there; their Mastodon accounts live on a
+Mastodon-compatible server on a third. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from replybench.browser import BrowserPool, browser_unavailable_reason
-from replybench.channels.base import Channel
+from replybench.channels.base import Channel, channel_class
 from replybench.channels.chat import ChatChannel
 from replybench.channels.email import EmailChannel
 from replybench.channels.webform import WebFormChannel
-from replybench.models import EmailSettings, SmtpInbound, SmtpOutbound, Target, Workspace
+from replybench.models import SOCIAL_NETWORKS, EmailSettings, SmtpInbound, SmtpOutbound, Target, Workspace
 from replybench.netutil import free_port
 from replybench.sandbox import Route, Sandbox
 from replybench.store import Store
@@ -91,15 +92,53 @@ async def _browser_channels(
         await pool.close()
 
 
+def social_networks(ws: Workspace) -> list[str]:
+    """The social networks some target of the workspace has an account on."""
+    return [n for n in SOCIAL_NETWORKS if any(getattr(t.endpoints, n) for t in ws.targets.values())]
+
+
+def _social_channels(
+    ws: Workspace, store: Store, sandbox: Sandbox | None
+) -> tuple[dict[str, Channel], dict[str, str]]:
+    """The channels of the social networks the workspace uses, or why they cannot run here.
+
+    Live: each network's real client with the personas' own accounts. Sandbox: Mastodon talks to the sandbox's
+    Mastodon-compatible server, where every persona gets an account; the other networks have no simulation.
+    """
+    channels: dict[str, Channel] = {}
+    unavailable: dict[str, str] = {}
+    poll = ws.settings.social.poll_interval.total_seconds()
+    for network in social_networks(ws):
+        cls = channel_class(network)
+        if sandbox is None:
+            channels[network] = cls(ws.personas, store, poll_interval=poll)
+        elif network == "mastodon":
+            server = sandbox.mastodon
+            secrets = {
+                p.id: server.register(p.mastodon.account, p.display_name)
+                for p in ws.personas.values()
+                if p.mastodon is not None
+            }
+            channels[network] = cls(
+                ws.personas, store, secrets=secrets, server=server.base_url, poll_interval=min(poll, 1.0)
+            )
+        else:
+            unavailable[network] = f"the sandbox simulates Mastodon only; {network} probes need mode = 'live'"
+    return channels, unavailable
+
+
 @asynccontextmanager
 async def open_environment(
     ws: Workspace, store: Store, *, seed: int = 0, time_scale: float = 1.0
 ) -> AsyncIterator[Environment]:
     """Start what a run needs (the sandbox in sandbox mode) and yield its channels; stop it all afterwards."""
     if ws.settings.mode == "live":
+        social, social_unavailable = _social_channels(ws, store, None)
         async with _browser_channels(ws, None, None) as (browser, unavailable):
             yield Environment(
-                {"email": EmailChannel(ws.settings.email, cursor=store), **browser}, None, unavailable
+                {"email": EmailChannel(ws.settings.email, cursor=store), **browser, **social},
+                None,
+                {**unavailable, **social_unavailable},
             )
         return
     inbound_port = free_port()
@@ -116,7 +155,10 @@ async def open_environment(
         web = sandbox.web if _uses_browser(ws) else None
         form_url = (lambda t: web.url(t.id, "form")) if web else None
         chat_url = (lambda t: web.url(t.id, "chat")) if web else None
+        social, social_unavailable = _social_channels(ws, store, sandbox)
         async with _browser_channels(ws, form_url, chat_url) as (browser, unavailable):
-            yield Environment({"email": email, **browser}, sandbox, unavailable)
+            yield Environment(
+                {"email": email, **browser, **social}, sandbox, {**unavailable, **social_unavailable}
+            )
     finally:
         await sandbox.stop()

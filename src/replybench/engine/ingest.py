@@ -16,11 +16,14 @@ from datetime import datetime, timedelta
 
 from replybench.channels.base import InboundItem, SendReceipt
 from replybench.channels.chatlog import ChatMessage, MalformedChatItem
+from replybench.channels.social import MalformedSocialItem, manual_reply_of, parse_item
 from replybench.classify import classify_parsed
 from replybench.classify.chat import classify_chat
+from replybench.classify.social import classify_post
 from replybench.engine.match import match_message
+from replybench.engine.match_social import match_post
 from replybench.mailparse import MalformedEmail, ParsedEmail, parse_email
-from replybench.models import HUMAN_CLASSES, REVIEW_THRESHOLD, MessageClass, ProbeState
+from replybench.models import HUMAN_CLASSES, REVIEW_THRESHOLD, SOCIAL_NETWORKS, MessageClass, ProbeState
 from replybench.store import MessageRecord, Store
 from replybench.timefmt import utcnow
 
@@ -30,12 +33,19 @@ log = logging.getLogger(__name__)
 class Ingestor:
     """Receives every inbound item of a running engine."""
 
-    def __init__(self, store: Store, *, wait_limits: Callable[[str], tuple[timedelta, str] | None]):
+    def __init__(
+        self, store: Store, *, wait_limits: Callable[[str], tuple[timedelta, str] | None] | None = None
+    ):
         self.store = store
-        self._wait_limits = wait_limits
+        self._wait_limits = wait_limits or self._run_limits
         self.received = 0
         self.duplicates = 0
         self._pending: set[asyncio.Task[None]] = set()
+
+    def _run_limits(self, run_id: str) -> tuple[timedelta, str] | None:
+        """A run's wait limit and what it waits for, read from the store."""
+        run = self.store.get_run(run_id)
+        return None if run is None else (timedelta(seconds=run.wait_limit_s), run.until)
 
     async def accept(self, item: InboundItem) -> None:
         """Store ``item`` durably and return; its processing follows on the event loop."""
@@ -78,6 +88,9 @@ class Ingestor:
             return
         if record.channel == "chat":
             self._process_chat(record)
+            return
+        if record.channel in SOCIAL_NETWORKS:
+            self._process_social(record)
             return
         parsed: ParsedEmail | None
         try:
@@ -156,6 +169,35 @@ class Ingestor:
         updated = self.store.get_message(record.id)
         if updated is not None:
             self._apply(updated)
+
+    def _process_social(self, record: MessageRecord) -> None:
+        """A social post: matched by threading or mention, then classified by the social rules."""
+        try:
+            post = parse_item(record.channel, record.raw)
+        except MalformedSocialItem as exc:
+            self.store.record_parse(record.id, status="malformed", error=str(exc)[:500])
+            self.store.record_match(record.id, None, None, "unreadable social item")
+            self.store.record_class(record.id, MessageClass.UNKNOWN, "malformed", 0.0, "", {})
+            return
+        self.store.record_parse(record.id, status="parsed", sender=post.author, subject=None, text=post.text)
+        manual = manual_reply_of(record.raw)
+        match = match_post(self.store, post, manual_probe_id=manual.probe_id if manual else None)
+        self.store.record_match(
+            record.id, match.probe.id if match.probe else None, match.method, match.detail, match.confidence
+        )
+        if match.own_copy:
+            self.store.record_class(
+                record.id, MessageClass.OWN_COPY, f"own_copy.{post.network}", 1.0, post.text[:80], {}
+            )
+            return
+        verdict = classify_post(post, sent_at=match.probe.sent_at if match.probe else None)
+        self.store.record_class(
+            record.id, verdict.cls, verdict.rule, verdict.confidence, verdict.evidence, dict(verdict.detail)
+        )
+        if match.probe is not None and (match.confidence or 0.0) >= REVIEW_THRESHOLD:
+            updated = self.store.get_message(record.id)
+            if updated is not None:
+                self._apply(updated)
 
     def _apply(self, message: MessageRecord) -> None:
         """What a matched message proves about its probe: that it was sent, or that it can close."""

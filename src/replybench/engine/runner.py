@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from replybench.channels.base import Channel, OutboundProbe, PacedChannel
+from replybench.channels.base import Channel, OutboundProbe, PacedChannel, ReconcilingChannel
+from replybench.channels.social import assisted_instructions
 from replybench.engine.ingest import Ingestor, reconcile_sending
 from replybench.engine.runs import create_run
 from replybench.errors import ReplybenchError, SendBlocked, SendFailed, SendUncertain, UnknownSuiteError
-from replybench.models import TERMINAL_STATES, Persona, ProbeState, Target, Workspace
+from replybench.models import SOCIAL_NETWORKS, TERMINAL_STATES, Persona, ProbeState, Target, Workspace
 from replybench.plan import do_not_contact_reason
 from replybench.store import ProbeRecord, RunRecord, Store
 from replybench.timefmt import utcnow
@@ -167,7 +168,8 @@ class Engine:
                 with contextlib.suppress(Exception):
                     await ch.aclose()
         counts = self.store.state_counts(run.id)
-        if not any(counts.get(s, 0) for s in ACTIVE_STATES):
+        # A probe waiting for a person to post it keeps its run open: `attach` and a later run continue it.
+        if not any(counts.get(s, 0) for s in (*ACTIVE_STATES, ProbeState.ASSISTED)):
             self.store.finish_run(run.id, utcnow())
         else:
             self.store.log_event(
@@ -196,10 +198,32 @@ class Engine:
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(options.stop.wait(), timeout=grace)
+        await self._find_sent(run, leftovers)
         counts = reconcile_sending(self.store, run.id, timedelta(seconds=run.wait_limit_s), utcnow())
         log.warning(
             "reconciled interrupted probes: %d proven sent, %d uncertain", counts["sent"], counts["uncertain"]
         )
+
+    async def _find_sent(self, run: RunRecord, leftovers: list[ProbeRecord]) -> None:
+        """Ask channels that can look (social networks) whether an interrupted probe was posted after all."""
+        for probe in leftovers:
+            channel = self.channels.get(probe.channel)
+            if not isinstance(channel, ReconcilingChannel) or probe.attempt_at is None:
+                continue
+            target = self._target(run, probe.target_id)
+            try:
+                receipt = await channel.find_sent(self._outbound(run, probe, target), probe.attempt_at)
+            except Exception as exc:
+                log.warning("could not look for interrupted probe %s on %s: %s", probe.id, probe.channel, exc)
+                continue
+            if receipt is not None:
+                self.store.mark_sent(probe.id, receipt, receipt.sent_at + timedelta(seconds=run.wait_limit_s))
+                self.store.log_event(
+                    "reconciled",
+                    run_id=run.id,
+                    probe_id=probe.id,
+                    detail={"how": f"found our post on {probe.channel}", "external_id": receipt.external_id},
+                )
 
     def _progress(self, run: RunRecord, options: RunOptions) -> dict[ProbeState, int]:
         counts = self.store.state_counts(run.id)
@@ -310,18 +334,12 @@ class Engine:
         if reason:
             self.store.mark_skipped(probe.id, reason)
             return
+        outbound = self._outbound(run, probe, target)
+        if probe.channel in SOCIAL_NETWORKS and outbound.persona.social_mode(probe.channel) == "assisted":
+            self._hand_to_person(outbound, probe.channel)
+            return
         if not self.store.mark_sending(probe.id, utcnow()):
             return
-        outbound = OutboundProbe(
-            probe_id=probe.id,
-            token=probe.token,
-            target=target,
-            persona=self._persona(run, probe.persona_id),
-            subject=probe.subject,
-            body=probe.body,
-            message_id=probe.message_id,
-            reply_address=probe.reply_address,
-        )
         try:
             receipt = await channel.send(outbound)
         except (SendFailed, SendBlocked, SendUncertain) as exc:
@@ -343,6 +361,30 @@ class Engine:
             self._keep_artifacts(probe.id, receipt.artifacts)
             horizon = min(wait_limit, receipt.horizon) if receipt.horizon is not None else wait_limit
             self.store.mark_sent(probe.id, receipt, receipt.sent_at + horizon)
+
+    def _outbound(self, run: RunRecord, probe: ProbeRecord, target: Target) -> OutboundProbe:
+        return OutboundProbe(
+            probe_id=probe.id,
+            token=probe.token,
+            target=target,
+            persona=self._persona(run, probe.persona_id),
+            subject=probe.subject,
+            body=probe.body,
+            message_id=probe.message_id,
+            reply_address=probe.reply_address,
+        )
+
+    def _hand_to_person(self, outbound: OutboundProbe, network: str) -> None:
+        """Assisted mode: the probe waits, with the text to post and where, for a person to post and attach it."""
+        try:
+            instructions = assisted_instructions(outbound, network)
+        except SendFailed as exc:
+            self.store.mark_skipped(outbound.probe_id, str(exc))
+            return
+        if self.store.mark_assisted(outbound.probe_id, instructions):
+            log.info(
+                "probe %s waits for a person to post it on %s", outbound.probe_id, instructions["network"]
+            )
 
     def _keep_artifacts(self, probe_id: str, artifacts: Mapping[str, bytes]) -> None:
         """Store a send's screenshots and the like; losing one must never change the probe's state."""

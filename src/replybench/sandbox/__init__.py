@@ -10,6 +10,7 @@ from replybench.sandbox.behaviour import (
 )
 from replybench.sandbox.core import Sandbox
 from replybench.sandbox.desk import HelpDesk
+from replybench.sandbox.mastodon import MastodonRecord, SandboxMastodon
 from replybench.sandbox.mta import Route
 from replybench.sandbox.smtpd import LoopbackServer
 from replybench.sandbox.truth import DeliveryRecord, GroundTruth, ProbeRecord, ReplyRecord
@@ -21,12 +22,14 @@ __all__ = [
     "GroundTruth",
     "HelpDesk",
     "LoopbackServer",
+    "MastodonRecord",
     "PlannedReply",
     "ProbeRecord",
     "ReplyKind",
     "ReplyRecord",
     "Route",
     "Sandbox",
+    "SandboxMastodon",
     "plan_replies",
     "resolve_behaviour",
 ]

@@ -23,6 +23,7 @@ from replybench.sandbox.desk import (
     parse_probe,
     unknown_recipient_delay,
 )
+from replybench.sandbox.mastodon import SandboxMastodon
 from replybench.sandbox.mta import Mta, Route
 from replybench.sandbox.smtpd import LoopbackServer
 from replybench.sandbox.truth import GroundTruth, ProbeRecord, ReplyRecord
@@ -113,6 +114,12 @@ class Sandbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._web_companies = [c.id for c in companies if c.endpoints.form or c.endpoints.chat]
         self._web: SandboxWeb | None = None
+        mastodon_companies = [c for c in companies if c.endpoints.mastodon is not None]
+        self._mastodon = (
+            SandboxMastodon(mastodon_companies, seed=seed, time_scale=time_scale)
+            if mastodon_companies
+            else None
+        )
 
     # ------------------------------------------------------------------------------------------- lifecycle
 
@@ -124,9 +131,13 @@ class Sandbox:
             web = SandboxWeb(self)
             await web.start()
             self._web = web
+        if self._mastodon is not None:
+            await self._mastodon.start()
 
     async def stop(self) -> None:
         """Stop the relay, cancel every pending reply and queued delivery, and wait until all have ended."""
+        if self._mastodon is not None:
+            await self._mastodon.stop()
         if self._web is not None:
             await self._web.stop()
             self._web = None
@@ -162,9 +173,17 @@ class Sandbox:
         return self._web
 
     @property
+    def mastodon(self) -> SandboxMastodon:
+        """The Mastodon-compatible server of the companies' social accounts (when any company has one)."""
+        if self._mastodon is None:
+            raise RuntimeError("the sandbox serves no Mastodon API (no company has a mastodon endpoint)")
+        return self._mastodon
+
+    @property
     def pending(self) -> int:
         """Replies not yet sent plus deliveries not yet finished."""
-        return len(self._tasks) + self._mta.pending
+        social = self._mastodon.pending if self._mastodon is not None else 0
+        return len(self._tasks) + self._mta.pending + social
 
     # ------------------------------------------------------------------------------------------- routing
 

@@ -481,9 +481,13 @@ class SqliteStore:
         ]
 
     def mark_skipped(self, probe_id: str, reason: str) -> bool:
-        """Planned → skipped (do-not-contact, rate limit)."""
+        """Planned (or waiting for a person) → skipped (do-not-contact, rate limit, never posted)."""
         return self._transition(
-            probe_id, [ProbeState.PLANNED], ProbeState.SKIPPED, {"error": reason}, {"reason": reason}
+            probe_id,
+            [ProbeState.PLANNED, ProbeState.ASSISTED],
+            ProbeState.SKIPPED,
+            {"error": reason},
+            {"reason": reason},
         )
 
     def postpone(self, probe_id: str, due_at: datetime) -> None:
