@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from replybench import operations
 from replybench.analysis.outcomes import build_outcomes
 from replybench.models import MessageClass, ProbeState
 from tests.engine.helpers import write_workspace
@@ -40,7 +41,7 @@ def test_mastodon_probes_end_to_end(tmp_path: Path) -> None:
         persona=PERSONA,
         body="Do you deliver on Saturdays?",
     )
-    _ws, store, run, sandbox = run_engine(root)
+    ws, store, run, sandbox = run_engine(root)
     assert run.status == "finished"
     server = sandbox.mastodon
     probes = {p.target_id: p for p in store.probes(run.id)}
@@ -91,3 +92,70 @@ def test_mastodon_probes_end_to_end(tmp_path: Path) -> None:
     robot = outcomes["robot"]
     assert robot.first_response_class == "auto_ack" and robot.first_human_at is None
     assert robot.promise is not None and "24 hours" in robot.promise
+
+    # the report names the network's clock as a documented one
+    paths = operations.write_report(ws, [run.id], tmp_path / "report")
+    markdown = paths.markdown.read_text()
+    assert (
+        "| mastodon-created\\_at | sent\\_at, received\\_at | the Mastodon status's created\\_at" in markdown
+    )
+    assert "not a documented clock source" not in markdown
+
+
+def test_a_post_interrupted_by_a_crash_is_found_and_never_posted_again(tmp_path: Path) -> None:
+    """A probe left `sending` (the process died around the POST) is looked for among our own posts."""
+    import asyncio
+
+    from replybench.channels.social import compose_post
+    from replybench.engine.environment import open_environment
+    from replybench.engine.runner import Engine, RunOptions
+    from replybench.store import open_store
+    from replybench.timefmt import utcnow
+    from replybench.workspace import load_workspace
+    from tests.outbound import outbound_probe
+
+    root = write_workspace(
+        tmp_path / "ws",
+        {"posted": '{ profile = "never" }', "lost": '{ profile = "never" }'},
+        wait="1s",
+        grace="0.1s",
+        endpoints={
+            "posted": 'endpoints.mastodon.account = "posted@social.sandbox.example"',
+            "lost": 'endpoints.mastodon.account = "lost@social.sandbox.example"',
+        },
+        channels=("mastodon",),
+        persona=PERSONA,
+        body="Do you deliver on Saturdays?",
+    )
+    ws = load_workspace(root)
+    store = open_store(ws.settings.store, ws.root)
+
+    async def main() -> tuple[object, list[object]]:
+        async with open_environment(ws, store, seed=1) as env:
+            engine = Engine(ws, store, env.channels)
+            run, _ = engine.start_or_resume("suite")
+            probes = {p.target_id: p for p in store.probes(run.id)}
+            for probe in probes.values():
+                assert store.mark_sending(probe.id, utcnow())
+            # the first probe's post went out before the crash; the second never left
+            posted = probes["posted"]
+            text = compose_post(
+                outbound_probe(ws.targets["posted"], ws.personas["ann"], subject="", body=posted.body),
+                "mastodon",
+                500,
+            )
+            status = env.sandbox.mastodon.post_as("ann", text)
+            finished = await engine.run("suite", RunOptions(tick=0.05))
+            return finished, [status, list(env.sandbox.mastodon.truth)]
+
+    finished, (status, truth) = asyncio.run(main())
+    assert finished.status == "finished"  # type: ignore[attr-defined]
+    probes = {p.target_id: p for p in store.probes()}
+    posted, lost = probes["posted"], probes["lost"]
+    assert posted.state is ProbeState.CLOSED and posted.external_id == f"mastodon:{status['id']}"  # type: ignore[index]
+    assert posted.sent_clock == "mastodon-created_at"
+    assert lost.state is ProbeState.UNCERTAIN, "not found among our posts, and never posted again"
+    inquiries = [r for r in truth if r.kind == "inquiry"]  # type: ignore[attr-defined]
+    assert len(inquiries) == 1, "nothing was posted twice, nothing posted after the crash"
+    events = [e.detail for e in store.events(probe_id=posted.id) if e.kind == "reconciled"]
+    assert events and "found our post on mastodon" in str(events[0])

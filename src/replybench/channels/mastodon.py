@@ -373,7 +373,10 @@ class MastodonChannel:
                 except MalformedSocialItem:
                     continue
                 oldest = post.created_at if oldest is None else min(oldest, post.created_at)
-                if post.created_at >= earliest and comparable(post.text) == text:
+                # The text is compared without mentions (Mastodon shows @user@domain as @user), so the
+                # mention of this probe's company must be there too: two probes may share a body.
+                addressed = facts["company_accounts"][0] in post.mentions
+                if post.created_at >= earliest and addressed and comparable(post.text) == text:
                     visibility = post.extra.get("visibility")
                     return social.receipt_for(post, facts, visibility=visibility, uri=data.get("uri"))
             last_id = _notification_id(page[-1])  # any object's numeric id

@@ -216,7 +216,14 @@ class Engine:
             except Exception as exc:
                 log.warning("could not look for interrupted probe %s on %s: %s", probe.id, probe.channel, exc)
                 continue
-            if receipt is not None:
+            if receipt is None:
+                continue
+            claimed = receipt.external_id and self.store.probe_by_external_id(receipt.external_id)
+            if claimed:
+                log.warning(
+                    "post %s found for probe %s is already %s's", receipt.external_id, probe.id, claimed.id
+                )
+            else:
                 self.store.mark_sent(probe.id, receipt, receipt.sent_at + timedelta(seconds=run.wait_limit_s))
                 self.store.log_event(
                     "reconciled",

@@ -200,6 +200,9 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: A clock that stamps both our sends and the replies.
+BOTH_STAMPS = "sent_at, received_at"
+
 #: The clock sources a timestamp can come from: (clock, what it stamps, definition).
 CLOCK_SOURCES: tuple[tuple[str, str, str], ...] = (
     ("smtp-250", "sent_at", "our SMTP client read the 250 reply after the message body"),
@@ -211,6 +214,15 @@ CLOCK_SOURCES: tuple[tuple[str, str, str], ...] = (
     ),
     ("smtp-receipt", "received_at", "our inbound SMTP server's receipt of the reply, in milliseconds"),
     ("imap-internaldate", "received_at", "the IMAP server's INTERNALDATE, whole seconds (up to 1 s early)"),
+    ("form-confirmation", "sent_at", "the browser saw the company's confirmation after the form's submit"),
+    ("page-clock", BOTH_STAMPS, "a chat message rendered in the page, on its high-resolution clock"),
+    ("mastodon-created_at", BOTH_STAMPS, "the Mastodon status's created_at, in milliseconds"),
+    ("bluesky-createdAt", BOTH_STAMPS, "the Bluesky record's createdAt (written by the posting app)"),
+    ("bluesky-indexedAt", BOTH_STAMPS, "Bluesky's indexedAt, when the record's createdAt was implausible"),
+    ("x-created_at", BOTH_STAMPS, "the X post's created_at, whole seconds"),
+    ("x-response-date", "sent_at", "the Date header of X's answer to our post, when reading it back failed"),
+    ("facebook-created_time", BOTH_STAMPS, "the Facebook comment's or message's created_time, whole seconds"),
+    ("manual", BOTH_STAMPS, "a time a person typed in (assisted mode, the post could not be looked up)"),
 )
 
 INDEX_PENDING = (
@@ -744,15 +756,21 @@ def _clock_counts(table: OutcomeTable, evidence: Sequence[MessageRow]) -> tuple[
 def _clock_rows(
     outcomes: Sequence[Outcome] | OutcomeTable, evidence: Sequence[MessageRow]
 ) -> list[tuple[str, str, str, str]]:
-    """The clock sources table: (clock, stamps, definition, how often it occurs in this report)."""
+    """The clock sources table: (clock, stamps, definition, how often it occurs in this report).
+
+    Lists the clocks the report's times come from; an unknown one is named as undocumented.
+    """
     table = outcomes if isinstance(outcomes, OutcomeTable) else OutcomeTable(outcomes)
     sent, received = _clock_counts(table, evidence)
     rows = []
     known = set()
     for clock, stamps, text in CLOCK_SOURCES:
         known.add(clock)
-        count = sent.get(clock, 0) if stamps == "sent_at" else received.get(clock, 0)
-        rows.append((clock, stamps, text, f"{count:,}"))
+        count = (sent.get(clock, 0) if "sent_at" in stamps else 0) + (
+            received.get(clock, 0) if "received_at" in stamps else 0
+        )
+        if count:  # only the clocks this report's times come from
+            rows.append((clock, stamps, text, f"{count:,}"))
     for clock, count in sorted({**received}.items()):
         if clock not in known:
             rows.append((clock, "received_at", "not a documented clock source", f"{count:,}"))
