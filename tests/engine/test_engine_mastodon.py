@@ -100,6 +100,8 @@ def test_mastodon_probes_end_to_end(tmp_path: Path) -> None:
         "| mastodon-created\\_at | sent\\_at, received\\_at | the Mastodon status's created\\_at" in markdown
     )
     assert "not a documented clock source" not in markdown
+    # a post has no subject: the evidence names its author instead
+    assert "@quick\\_help@social.sandbox.example" in markdown
 
 
 def test_a_post_interrupted_by_a_crash_is_found_and_never_posted_again(tmp_path: Path) -> None:

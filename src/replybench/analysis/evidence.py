@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from replybench.classify.newtext import new_text
-from replybench.models import HUMAN_CLASSES
+from replybench.models import HUMAN_CLASSES, SOCIAL_NETWORKS
 from replybench.store import MessageRecord, ProbeRecord, Store
 
 EVIDENCE_CHARS = 200
@@ -40,6 +40,13 @@ FLAG_CHARS = 120
 # C0/C1 controls (whitespace among them is collapsed first), zero-width and bidirectional formatting characters.
 _INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SPACE = re.compile(r"\s+")
+
+
+def _heading(message: MessageRecord) -> str | None:
+    """An email's subject; a social post has none, so its author (``@handle``) heads it."""
+    if message.subject or message.channel not in SOCIAL_NETWORKS or not message.sender:
+        return message.subject
+    return "@" + message.sender
 
 
 def clean_text(value: str | None, limit: int) -> str:
@@ -135,7 +142,7 @@ def message_row(message: MessageRecord, probe: ProbeRecord | None) -> MessageRow
         evidence=clean_text(message.evidence, EVIDENCE_CHARS),
         match_method=message.match_method,
         message_id=mid,
-        subject=clean_text(message.subject, SUBJECT_CHARS),
+        subject=clean_text(_heading(message), SUBJECT_CHARS),
         excerpt=clean_text(own or message.text, EXCERPT_CHARS),
         after_horizon=closes_at is not None and message.received_at > closes_at,
         match_confidence=message.match_confidence,
