@@ -714,13 +714,10 @@ class BlueskyChannel:
 
     def describe(self) -> ChannelDescription:
         """Credentials the personas need and how replies are collected."""
-        names = sorted(
-            {a.identity.token_env for a in self._accounts.values() if a.identity.token_env is not None}
-        )
         unsupplied = {pid: p for pid, p in self.personas.items() if pid not in self._secrets}
         return ChannelDescription(
             name=NETWORK,
-            credentials=tuple(names),
+            credentials=social.credential_names(self.personas, NETWORK),
             missing_credentials=tuple(social.missing_secrets(unsupplied, NETWORK)),
             listens_with=(
                 f"app.bsky.notification.listNotifications every {self.poll_interval:g} s (mentions, replies,"

@@ -16,7 +16,6 @@ and repeated (they created nothing).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -726,55 +725,28 @@ class FacebookChannel:
             except ChannelError as exc:
                 log.warning("Facebook probe %s: %s", probe.id, exc)
 
-    async def _listen_persona(self, persona: Persona, sink: InboundSink) -> None:
-        delay = self.poll_interval
-        while True:
-            try:
-                await self.poll_once(persona, sink)
-            except asyncio.CancelledError:
-                raise
-            except social.RateLimited as exc:
-                wait = max((exc.until - utcnow()).total_seconds(), self.poll_interval)
-                log.warning("Facebook listener for %s: %s; resuming in %.0f s", persona.id, exc, wait)
-                await asyncio.sleep(wait)
-                continue
-            except Exception as exc:  # network trouble or a bug in one round must not end the listener
-                log.warning(
-                    "Facebook listener for %s failed (%s); retrying in %.0f s",
-                    persona.id,
-                    self._scrub(f"{type(exc).__name__}: {exc}"),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
-                continue
-            delay = self.poll_interval
-            await asyncio.sleep(self.poll_interval)
-
     async def listen(self, sink: InboundSink) -> None:
         """Poll, until cancelled, the comments and Messenger conversations of every persona with a token."""
         personas = [p for p in self._identity_personas() if self._secret(p) is not None]
-        if not personas:
-            await asyncio.Event().wait()
-        async with asyncio.TaskGroup() as group:
-            for persona in personas:
-                group.create_task(self._listen_persona(persona, sink))
+        await social.listen_per_persona(
+            personas,
+            lambda persona: social.poll_forever(
+                f"Facebook listener for {persona.id}",
+                lambda: self.poll_once(persona, sink),
+                interval=self.poll_interval,
+                max_backoff=self.max_backoff,
+                scrub=self._scrub,
+            ),
+        )
 
     # ------------------------------------------------------------------------------------ the rest
 
     def describe(self) -> ChannelDescription:
         """Token variables the personas use (and which are unset), how replies are read, the limits."""
-        names = sorted(
-            {
-                i.token_env
-                for p in self._identity_personas()
-                if (i := p.social(NAME)) and i.token_env is not None
-            }
-        )
         unpassed = {k: p for k, p in self.personas.items() if k not in self._secrets}
         return ChannelDescription(
             name=NAME,
-            credentials=tuple(names),
+            credentials=social.credential_names(self.personas, NAME),
             missing_credentials=tuple(social.missing_secrets(unpassed, NAME)),
             listens_with=(
                 f"Graph API comments and Messenger messages, polled every {self.poll_interval:.0f} s"

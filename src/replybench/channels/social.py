@@ -13,7 +13,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -417,3 +417,61 @@ async def send_request(
         if not gate.after(response):
             return response
     return response
+
+
+# ------------------------------------------------------------------------------------------ listening
+
+
+async def poll_forever(
+    label: str,
+    poll_once: Callable[[], Awaitable[None]],
+    *,
+    interval: float,
+    max_backoff: float,
+    scrub: Callable[[str], str] = str,
+) -> None:
+    """Run ``poll_once`` every ``interval`` seconds until cancelled; a failed round never ends it.
+
+    A rate limit is waited out until its reset; any other error is logged (through ``scrub``, which removes
+    secrets) and retried with a doubling delay up to ``max_backoff``.
+    """
+    delay = interval
+    while True:
+        try:
+            await poll_once()
+        except asyncio.CancelledError:
+            raise
+        except RateLimited as exc:
+            wait = max((exc.until - utcnow()).total_seconds(), interval)
+            log.warning("%s: %s; resuming in %.0f s", label, exc, wait)
+            await asyncio.sleep(wait)
+            continue
+        except Exception as exc:  # network trouble or a bug in one round must not end the listener
+            log.warning(
+                "%s failed (%s); retrying in %.0f s", label, scrub(f"{type(exc).__name__}: {exc}"), delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+            continue
+        delay = interval
+        await asyncio.sleep(interval)
+
+
+async def listen_per_persona(
+    personas: Sequence[Persona], listen_one: Callable[[Persona], Coroutine[Any, Any, None]]
+) -> None:
+    """Run one listener per persona until cancelled (with none, just wait to be cancelled)."""
+    if not personas:
+        await asyncio.Event().wait()
+    async with asyncio.TaskGroup() as group:
+        for persona in personas:
+            group.create_task(listen_one(persona))
+
+
+def credential_names(personas: Mapping[str, Persona], network: str) -> tuple[str, ...]:
+    """The environment variables the personas' ``network`` accounts name, sorted."""
+    return tuple(
+        sorted(
+            {i.token_env for p in personas.values() if (i := p.social(network)) and i.token_env is not None}
+        )
+    )

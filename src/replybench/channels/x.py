@@ -15,7 +15,6 @@ an API response that describe that one post (:func:`parse_item` reads it back).
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 import logging
@@ -846,55 +845,28 @@ class XChannel:
             except ChannelError as exc:
                 log.warning("X mentions of %s: %s", persona.id, exc)
 
-    async def _listen_persona(self, persona: Persona, sink: InboundSink) -> None:
-        delay = self.poll_interval
-        while True:
-            try:
-                await self.poll_once(persona, sink)
-            except asyncio.CancelledError:
-                raise
-            except social.RateLimited as exc:
-                wait = max((exc.until - utcnow()).total_seconds(), self.poll_interval)
-                log.warning("X listener for %s: %s; resuming in %.0f s", persona.id, exc, wait)
-                await asyncio.sleep(wait)
-                continue
-            except Exception as exc:  # network trouble or a bug in one round must not end the listener
-                log.warning(
-                    "X listener for %s failed (%s); retrying in %.0f s",
-                    persona.id,
-                    self._scrub(f"{type(exc).__name__}: {exc}"),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff)
-                continue
-            delay = self.poll_interval
-            await asyncio.sleep(self.poll_interval)
-
     async def listen(self, sink: InboundSink) -> None:
         """Poll, until cancelled, the conversations, mentions and DMs of every persona that has a token."""
         personas = [p for p in self._identity_personas() if self._secret(p) is not None]
-        if not personas:
-            await asyncio.Event().wait()
-        async with asyncio.TaskGroup() as group:
-            for persona in personas:
-                group.create_task(self._listen_persona(persona, sink))
+        await social.listen_per_persona(
+            personas,
+            lambda persona: social.poll_forever(
+                f"X listener for {persona.id}",
+                lambda: self.poll_once(persona, sink),
+                interval=self.poll_interval,
+                max_backoff=self.max_backoff,
+                scrub=self._scrub,
+            ),
+        )
 
     # ------------------------------------------------------------------------------------ the rest
 
     def describe(self) -> ChannelDescription:
         """Token variables the personas use (and which are unset), how replies are read, the modes."""
-        names = sorted(
-            {
-                i.token_env
-                for p in self._identity_personas()
-                if (i := p.social(NAME)) and i.token_env is not None
-            }
-        )
         unpassed = {k: p for k, p in self.personas.items() if k not in self._secrets}
         return ChannelDescription(
             name=NAME,
-            credentials=tuple(names),
+            credentials=social.credential_names(self.personas, NAME),
             missing_credentials=tuple(social.missing_secrets(unpassed, NAME)),
             listens_with=(
                 f"X API v2 recent search by conversation, mentions timeline and DM events,"
