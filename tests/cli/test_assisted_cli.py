@@ -190,3 +190,42 @@ def test_a_probe_that_will_not_be_posted_is_skipped_and_ends_the_run(
     assert outcome(root)["state"] == "skipped"
     again = cli("run", "suite", "-w", str(root))
     assert again.returncode == 0 and "1 probe(s) wait" not in again.stdout
+
+
+def test_a_facebook_comment_is_attached_by_its_url_and_its_reply_typed_in(tmp_path: Path) -> None:
+    root = write_workspace(
+        tmp_path / "fb",
+        {"acme": '{ profile = "fast" }'},
+        mode="live",
+        wait="3650d",
+        until="human",
+        settings="[email.smtp]\nport = 0\n",
+        endpoints={
+            "acme": 'endpoints.facebook = { account = "104123456789", url = "https://www.facebook.com/acme" }'
+        },
+        channels=("facebook",),
+        persona='facebook = { account = "100012345678" }',
+        body="Do you deliver on Saturdays?",
+    )
+    probe = waiting_probe(root)
+    listed = cli("assisted", "-w", str(root))
+    assert "Post a comment on a post of https://www.facebook.com/acme" in listed.stdout
+    url = "https://www.facebook.com/acme/posts/870000000000002?comment_id=1200000000000003"
+    attached = cli("attach", probe, url, "--at", "2026-11-24T11:00", "--tz", "Europe/Berlin", "-w", str(root))
+    assert attached.returncode == 0, attached.stderr
+    assert "sent at 2026-11-24T10:00:00.000Z (manual, as given)" in attached.stdout
+    reply = cli(
+        "add-reply",
+        probe,
+        "--at",
+        "2026-11-24T12:30+01:00",
+        "--text",
+        "Please send us a private message.",
+        "-w",
+        str(root),
+    )
+    assert reply.returncode == 0, reply.stderr
+    assert "deflection" in reply.stdout
+    row = outcome(root)
+    assert row["human_response_s"] == pytest.approx(5400.0)
+    assert row["first_human_at"] == "2026-11-24T11:30:00.000Z"
