@@ -400,7 +400,7 @@ class GraphGate(RateGate):
 # --------------------------------------------------------------------------------------------- channel
 
 
-class FacebookChannel:
+class FacebookChannel(social.PersonaAccounts):
     """Looks up attached Facebook objects and listens for the replies; never posts (always assisted)."""
 
     name = NAME
@@ -429,31 +429,6 @@ class FacebookChannel:
         self._pushed: set[str] = set()
 
     # ------------------------------------------------------------------------------------ plumbing
-
-    def _identity_personas(self) -> list[Persona]:
-        return [p for p in self.personas.values() if p.social(NAME) is not None]
-
-    def _secret(self, persona: Persona) -> str | None:
-        if persona.id in self._secrets:
-            return self._secrets[persona.id]
-        identity = persona.social(NAME)
-        return social.secret_of(identity) if identity is not None else None
-
-    def _base(self, persona: Persona) -> str:
-        return self._server or persona.social_server(NAME)
-
-    def _source(self, persona: Persona) -> str:
-        identity = social.identity_of(persona, NAME)
-        host = urlsplit(self._base(persona)).netloc or self._base(persona)
-        return f"{NAME}:{host}:{normalise_handle(identity.account)}"
-
-    def _scrub(self, text: str) -> str:
-        """``text`` without any token this channel knows (for logs and exception messages)."""
-        for persona in self._identity_personas():
-            secret = self._secret(persona)
-            if secret:
-                text = text.replace(secret, "***")
-        return text
 
     def gate(self, persona: Persona) -> GraphGate:
         """The throttling state of a persona's token (one per token: the Graph API counts per token)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -475,3 +476,41 @@ def credential_names(personas: Mapping[str, Persona], network: str) -> tuple[str
             {i.token_env for p in personas.values() if (i := p.social(network)) and i.token_env is not None}
         )
     )
+
+
+class PersonaAccounts:
+    """The personas' accounts on one network: their secrets, API base URLs and cursor sources.
+
+    For a channel that sets ``name``, ``personas``, ``_secrets`` (persona id → secret passed in, overriding
+    the environment) and ``_server`` (an API URL overriding every persona's, or None).
+    """
+
+    name: str
+    personas: dict[str, Persona]
+    _secrets: dict[str, str]
+    _server: str | None
+
+    def _identity_personas(self) -> list[Persona]:
+        return [p for p in self.personas.values() if p.social(self.name) is not None]
+
+    def _secret(self, persona: Persona) -> str | None:
+        if persona.id in self._secrets:
+            return self._secrets[persona.id]
+        identity = persona.social(self.name)
+        return secret_of(identity) if identity is not None else None
+
+    def _base(self, persona: Persona) -> str:
+        return self._server or persona.social_server(self.name)
+
+    def _source(self, persona: Persona) -> str:
+        identity = identity_of(persona, self.name)
+        host = urlsplit(self._base(persona)).netloc or self._base(persona)
+        return f"{self.name}:{host}:{normalise_handle(identity.account)}"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without any secret this channel knows (for logs and exception messages)."""
+        for persona in self._identity_personas():
+            secret = self._secret(persona)
+            if secret:
+                text = text.replace(secret, "***")
+        return text
