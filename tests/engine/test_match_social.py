@@ -117,6 +117,13 @@ def test_the_thread_root_names_the_probe(store: Store) -> None:
     assert m.probe is not None and m.probe.id == "p0" and m.method == "thread_root"
 
 
+def test_a_quote_of_our_post_names_the_probe(store: Store) -> None:
+    sent(store, 2)
+    quote = dataclasses.replace(post("900", mentions=()), extra={"quote_of": "101"})
+    m = match_post(store, quote)
+    assert m.probe is not None and m.probe.id == "p1" and m.method == "quote"
+
+
 def test_a_fresh_mention_matches_the_only_watched_probe(store: Store) -> None:
     sent(store, 1)
     m = match_post(store, post("900"))

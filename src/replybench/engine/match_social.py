@@ -6,6 +6,7 @@ Evidence, strongest first (the confidence recorded with the match in brackets):
 2. the post replies to our post (its ``in_reply_to`` is the probe's post id) (1.0);
 3. the post replies to a post already matched to a probe, e.g. the company's acknowledgement (0.95);
 4. the post is in the thread (conversation) our post started (0.95), or in the thread of a matched post (0.9);
+   a quote of our post (Bluesky) counts the same way;
 5. the post mentions the persona, comes from an account of the company, and exactly one probe of that persona
    to that company was being watched when it was posted (0.75). A fresh mention with several such probes
    open matches nothing and names them (a person decides in ``replybench review``).
@@ -39,6 +40,7 @@ def _thread(store: Store, post: SocialPost) -> tuple[ProbeRecord, str, str, floa
     for ref, what, direct_conf, via_conf in (
         (post.in_reply_to, "in_reply_to", 1.0, 0.95),
         (post.root, "thread_root", 0.95, 0.9),
+        (post.extra.get("quote_of"), "quote", 0.95, 0.9),
     ):
         if not ref:
             continue
