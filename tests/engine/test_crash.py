@@ -146,3 +146,59 @@ def test_crash_right_after_a_form_submit_click_never_submits_twice(tmp_path: Pat
     assert probe.state is ProbeState.CLOSED, probe.state
     assert probe.sent_clock == "send-attempt"
     assert "reconciled" in [e.kind for e in store.events(probe_id=probe.id)]
+
+
+@pytest.mark.parametrize("point", ["after_250", "after_commit"])
+def test_a_mastodon_post_interrupted_by_a_crash_is_never_posted_twice(
+    tmp_path: Path, point: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed right after the server made our status (before or after the store recorded it): on restart the
+    post is found among the persona's own (`find_sent`) or already recorded; it is never posted again, and
+    every reply the company made is stored."""
+    root = tmp_path / "ws"
+    write_workspace(
+        root,
+        {"acme": '{ profile = "fast", human_median = "0.3s", human_sigma = 0.1 }'},
+        wait="4s",
+        window="0s",
+        scripts=2,
+        mode="live",
+        grace="0.5s",
+        channels=("mastodon",),
+        endpoints={"acme": 'endpoints.mastodon.account = "acme@social.sandbox.example"'},
+        persona=(
+            'mastodon = { account = "ann@social.sandbox.example", server = "http://placeholder.invalid",'
+            ' token_env = "RB_CRASH_MASTODON_TOKEN" }'
+        ),
+        body="Do you deliver on Saturdays?",
+        settings='[email.smtp]\nhost = "127.0.0.1"\nport = 0\n',
+    )
+    ws = load_workspace(root)
+
+    async def main():
+        async with Sandbox(list(ws.targets.values()), time_scale=20.0) as sandbox:
+            server = sandbox.mastodon
+            monkeypatch.setenv("RB_CRASH_MASTODON_TOKEN", server.register("ann", "Ann Example"))
+            suite = root / "benchmarks" / "suite.toml"
+            suite.write_text(suite.read_text().replace("http://placeholder.invalid", server.base_url))
+            first = await _engine(root, point)
+            posted_before_restart = [r for r in server.truth if r.kind == "inquiry"]
+            second = await _engine(root, "none")
+            return list(server.truth), first, second, posted_before_restart
+
+    truth, first, second, before = asyncio.run(main())
+    assert first == CRASH_EXIT and second == 0
+    assert len(before) == 1, "the crash came right after the first post"
+    store = open_store(str(root / ".replybench" / "replybench.sqlite3"))
+    probes = store.probes()
+    inquiries = [r for r in truth if r.kind == "inquiry"]
+    assert len(inquiries) == 2, "each probe was posted exactly once"
+    assert {p.external_id for p in probes} == {f"mastodon:{r.status_id}" for r in inquiries}
+    assert all(p.state is ProbeState.CLOSED for p in probes)
+    crashed = next(p for p in probes if p.external_id == f"mastodon:{before[0].status_id}")
+    assert crashed.sent_at == before[0].created_at
+    if point == "after_250":
+        assert "reconciled" in [e.kind for e in store.events(probe_id=crashed.id)]
+    replies = {f"mastodon:{r.status_id}" for r in truth if r.kind != "inquiry"}
+    stored = {m.message_id for m in store.messages()}
+    assert replies and replies <= stored, "no reply was lost across the crash"
