@@ -1,4 +1,5 @@
-"""The harness's own benchmarks: timing accuracy, reply detection latency, send throughput, web forms, chat.
+"""The harness's own benchmarks: timing accuracy, reply detection latency, send throughput, web forms, chat,
+social channels.
 
 Run with ``nox -s perf`` (or ``python -m tests.perf``). Prints figures and the goals they are read
 against; nothing here passes or fails on a timing. Everything runs on 127.0.0.1.
@@ -302,7 +303,9 @@ def bench_browser(form_probes: int, chat_probes: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["email", "report", "browser", "parse"], help="run one group of benchmarks"
+        "--only",
+        choices=["email", "report", "browser", "parse", "social"],
+        help="run one group of benchmarks",
     )
     parser.add_argument("--form-probes", type=int, default=24, help="form probes per concurrency level")
     parser.add_argument("--chat-probes", type=int, default=24, help="chats for the timing accuracy benchmark")
@@ -310,6 +313,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--report-probes", type=int, default=1_000_000)
     parser.add_argument("--report-targets", type=int, default=10_000)
+    parser.add_argument("--social-targets", type=int, default=20, help="companies for the Mastodon benchmark")
     args = parser.parse_args()
     if args.only in (None, "email"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -322,6 +326,10 @@ def main() -> None:
         bench_parse()
     if args.only in (None, "browser"):
         bench_browser(args.form_probes, args.chat_probes)
+    if args.only in (None, "social"):
+        from tests.perf.social_bench import bench as bench_social
+
+        bench_social(args.social_targets)
 
 
 if __name__ == "__main__":
