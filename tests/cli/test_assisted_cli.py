@@ -229,3 +229,18 @@ def test_a_facebook_comment_is_attached_by_its_url_and_its_reply_typed_in(tmp_pa
     row = outcome(root)
     assert row["human_response_s"] == pytest.approx(5400.0)
     assert row["first_human_at"] == "2026-11-24T11:30:00.000Z"
+
+
+def test_the_assisted_prompt_takes_the_url_and_asks_for_the_time_when_it_cannot_look_it_up(
+    tmp_path: Path, x_api: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    root = workspace(tmp_path, x_api.base_url)
+    probe = waiting_probe(root)
+    typed = "https://example.com/nope\n" + POST_URL + "\n2026-11-24T09:30:00Z\n"
+    done = cli_at("assisted", "--prompt", "-w", str(root), stdin=typed, columns=200)
+    assert done.returncode == 0, done.stderr
+    # the wrong URL is explained, then the question is asked again
+    assert "'https://example.com/nope' is not an X post address" in done.stderr
+    assert f"{probe}: sent at 2026-11-24T09:30:00.000Z (manual, as given)" in done.stdout
+    assert outcome(root)["state"] == "sent"
