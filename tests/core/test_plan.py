@@ -50,17 +50,20 @@ def test_do_not_contact_is_skipped(example_workspace: Path) -> None:
     toml.write_text(
         toml.read_text().replace(
             'do_not_contact = ["*@regulator.example"]',
-            'do_not_contact = ["*@orbit-mobile.example", "sakura-trust", "https://www.wavelength.example/*"]',
+            'do_not_contact = ["*@orbit-mobile.example", "sakura-trust", "https://www.wavelength.example/*",'
+            ' "harborcredit@*"]',
         )
     )
     ws = load_workspace(example_workspace)
     plan = make_plan(ws, ws.suites["demo"], START)
     refused = {(p.target_id, p.channel) for p in plan if "do-not-contact" in (p.skip_reason or "")}
-    assert {t for t, _ in refused} == {"orbit-mobile", "sakura-trust", "wavelength"}
-    # an address pattern covers that address's channel, a URL pattern that page's; a target id all of them
+    assert {t for t, _ in refused} == {"orbit-mobile", "sakura-trust", "wavelength", "harbor-credit"}
+    # an address pattern covers that address's channel, a URL pattern that page's, a handle pattern that
+    # social account's; a target id all of them
     assert {c for t, c in refused if t == "orbit-mobile"} == {"email"}
     assert {c for t, c in refused if t == "wavelength"} == {"chat"}
-    assert {c for t, c in refused if t == "sakura-trust"} == {"email", "form"}
+    assert {c for t, c in refused if t == "harbor-credit"} == {"mastodon"}
+    assert {c for t, c in refused if t == "sakura-trust"} == {"email", "form", "mastodon"}
     # combinations without an endpoint are skipped for that reason, not for do-not-contact
     assert all(
         "no form endpoint" in (p.skip_reason or "")
