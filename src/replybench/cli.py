@@ -233,6 +233,11 @@ def status(
                     ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
                 )
             console.print(table)
+            if counts.get(ProbeState.ASSISTED):
+                console.print(
+                    f"{counts[ProbeState.ASSISTED]} probe(s) wait for a person to post them:"
+                    " `replybench assisted`, then `replybench attach PROBE URL`."
+                )
     finally:
         store.close()
 

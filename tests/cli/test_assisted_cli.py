@@ -95,6 +95,9 @@ def test_a_person_posts_attaches_and_types_in_the_reply(
     assert "https://x.com/AcmeHelp" in listed.stdout and "as @anna_probe" in listed.stdout
     assert f"replybench attach {probe} URL" in listed.stdout
 
+    status = cli("status", "-w", str(root))
+    assert "1 probe(s) wait for a person to post them" in status.stdout
+
     checked = cli("check", "-w", str(root))
     assert f"x: environment variables not set: {TOKEN_ENV}" in checked.stdout
     assert "assisted for ann" in checked.stdout
