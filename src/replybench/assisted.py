@@ -19,14 +19,19 @@ from zoneinfo import ZoneInfo
 from replybench.channels.base import InboundItem, SendReceipt, channel_class
 from replybench.channels.social import MANUAL_CLOCK, ManualReply, inbound_item, normalise_handle, post_key
 from replybench.engine.ingest import Ingestor
+from replybench.engine.runs import run_persona
 from replybench.errors import ReplybenchError
-from replybench.models import SOCIAL_NETWORKS, Persona, ProbeState, Workspace
+from replybench.models import SOCIAL_NETWORKS, ProbeState, Workspace
 from replybench.store import MessageRecord, ProbeRecord, RunRecord, Store
 from replybench.timefmt import utcnow
 
 
 class AssistedError(ReplybenchError):
     """An assisted-mode step that cannot be done as asked (the message says what to do instead)."""
+
+
+class TimeNeeded(AssistedError):
+    """The post cannot be looked up (no credentials): the person must say when it was posted."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,6 @@ def _assisted_probe(store: Store, probe_id: str) -> tuple[ProbeRecord, RunRecord
     return probe, run
 
 
-def _persona(ws: Workspace, run: RunRecord, persona_id: str) -> Persona:
-    if persona_id in ws.personas:
-        return ws.personas[persona_id]
-    return Persona.model_validate(run.snapshot["personas"][persona_id])
-
-
 def post_id_from_url(network: str, url: str) -> str:
     """The network's id of the post (or message) a URL shows; AssistedError names the URLs understood."""
     module: Any = importlib.import_module(f"replybench.channels.{network}")
@@ -105,7 +104,7 @@ async def attach(
     """
     probe, run = _assisted_probe(store, probe_id)
     network = probe.channel
-    persona = _persona(ws, run, probe.persona_id)
+    persona = run_persona(ws, run, probe.persona_id)
     post_id = post_id_from_url(network, url)
     channel = channel_class(network)(ws.personas, store)
     try:
@@ -127,7 +126,7 @@ async def attach(
             external_id=post.key,
         )
     elif at is None:
-        raise AssistedError(
+        raise TimeNeeded(
             f"replybench cannot look the post up (no {network} credentials for persona {persona.id});"
             " say when it was posted with --at (e.g. --at 2026-11-24T10:03)"
         )
@@ -185,7 +184,7 @@ def add_reply(
         raise AssistedError("the reply's text is empty")
     reply = ManualReply(probe.id, normalise_handle(author), text, at, url, who)
     raw = reply.to_json()
-    key = post_key(probe.channel, "manual-" + (url or f"{probe.id}-{int(at.timestamp() * 1000)}"))
+    key = post_key(probe.channel, reply.post_id)
     message_id, _ = store.add_inbound(
         InboundItem(probe.channel, raw, at, MANUAL_CLOCK, source=f"{probe.channel}:manual", key=key)
     )

@@ -588,9 +588,7 @@ def assisted_queue(
                         break
                     try:
                         done = asyncio.run(assisted.attach(ws, store, probe.id, answer))
-                    except assisted.AssistedError as exc:
-                        if "--at" not in str(exc):
-                            raise
+                    except assisted.TimeNeeded:
                         when = typer.prompt("When was it posted? (2026-11-24T10:03, or 'now')")
                         done = asyncio.run(
                             assisted.attach(ws, store, probe.id, answer, at=assisted.parse_when(when, tz))

@@ -714,11 +714,10 @@ class BlueskyChannel:
 
     def describe(self) -> ChannelDescription:
         """Credentials the personas need and how replies are collected."""
-        unsupplied = {pid: p for pid, p in self.personas.items() if pid not in self._secrets}
         return ChannelDescription(
             name=NETWORK,
             credentials=social.credential_names(self.personas, NETWORK),
-            missing_credentials=tuple(social.missing_secrets(unsupplied, NETWORK)),
+            missing_credentials=tuple(social.missing_secrets(self.personas, NETWORK, self._secrets)),
             listens_with=(
                 f"app.bsky.notification.listNotifications every {self.poll_interval:g} s (mentions, replies,"
                 f" quotes) and app.bsky.feed.getPostThread of watched probes every {self.thread_interval:g} s"

@@ -400,10 +400,11 @@ class GraphGate(RateGate):
 # --------------------------------------------------------------------------------------------- channel
 
 
-class FacebookChannel(social.PersonaAccounts):
+class FacebookChannel(social.PollingChannel):
     """Looks up attached Facebook objects and listens for the replies; never posts (always assisted)."""
 
     name = NAME
+    label = "Facebook"
 
     def __init__(
         self,
@@ -700,29 +701,14 @@ class FacebookChannel(social.PersonaAccounts):
             except ChannelError as exc:
                 log.warning("Facebook probe %s: %s", probe.id, exc)
 
-    async def listen(self, sink: InboundSink) -> None:
-        """Poll, until cancelled, the comments and Messenger conversations of every persona with a token."""
-        personas = [p for p in self._identity_personas() if self._secret(p) is not None]
-        await social.listen_per_persona(
-            personas,
-            lambda persona: social.poll_forever(
-                f"Facebook listener for {persona.id}",
-                lambda: self.poll_once(persona, sink),
-                interval=self.poll_interval,
-                max_backoff=self.max_backoff,
-                scrub=self._scrub,
-            ),
-        )
-
     # ------------------------------------------------------------------------------------ the rest
 
     def describe(self) -> ChannelDescription:
         """Token variables the personas use (and which are unset), how replies are read, the limits."""
-        unpassed = {k: p for k, p in self.personas.items() if k not in self._secrets}
         return ChannelDescription(
             name=NAME,
             credentials=social.credential_names(self.personas, NAME),
-            missing_credentials=tuple(social.missing_secrets(unpassed, NAME)),
+            missing_credentials=tuple(social.missing_secrets(self.personas, NAME, self._secrets)),
             listens_with=(
                 f"Graph API comments and Messenger messages, polled every {self.poll_interval:.0f} s"
             ),

@@ -546,14 +546,10 @@ class MastodonChannel:
 
     def describe(self) -> ChannelDescription:
         """Credentials the personas need, and how replies are heard."""
-        env = sorted(
-            {a.identity.token_env for a in self._accounts.values() if a.identity.token_env is not None}
-        )
-        unresolved = {pid: p for pid, p in self._personas.items() if pid not in self._secrets}
         return ChannelDescription(
             name=NAME,
-            credentials=tuple(env),
-            missing_credentials=tuple(social.missing_secrets(unresolved, NAME)),
+            credentials=social.credential_names(self._personas, NAME),
+            missing_credentials=tuple(social.missing_secrets(self._personas, NAME, self._secrets)),
             listens_with="streaming API (user stream) with notifications polling",
             notes=(
                 "Posts a public mention, or a direct status when the target's how = 'direct'; replies are"

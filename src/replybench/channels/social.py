@@ -13,7 +13,7 @@ import importlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from replybench.channels.base import InboundItem, OutboundProbe, SendReceipt
+from replybench.channels.base import InboundItem, InboundSink, OutboundProbe, SendReceipt
 from replybench.errors import ReplybenchError, SendFailed
 from replybench.models import SOCIAL_NETWORKS, Persona, SocialEndpoint, SocialIdentity, Target
 from replybench.timefmt import utcnow
@@ -95,6 +95,11 @@ class ManualReply:
     url: str | None = None
     who: str | None = None
 
+    @property
+    def post_id(self) -> str:
+        """The reply's id in the store: from its URL when the person gave one, else probe and time."""
+        return "manual-" + (self.url or f"{self.probe_id}-{int(self.created_at.timestamp() * 1000)}")
+
     def to_json(self) -> bytes:
         """The stored form (the raw item)."""
         return json.dumps(
@@ -143,7 +148,7 @@ def parse_item(network: str, raw: bytes) -> SocialPost:
     if manual is not None:
         return SocialPost(
             network=network,
-            id=f"manual-{manual.probe_id}-{int(manual.created_at.timestamp() * 1000)}",
+            id=manual.post_id,
             author=manual.author,
             created_at=manual.created_at,
             clock=MANUAL_CLOCK,
@@ -286,12 +291,17 @@ def secret_of(identity: SocialIdentity) -> str | None:
     return os.environ.get(identity.token_env) or None
 
 
-def missing_secrets(personas: Mapping[str, Persona], network: str) -> list[str]:
-    """Names of the environment variables the personas' ``network`` accounts need and that are unset."""
+def missing_secrets(
+    personas: Mapping[str, Persona], network: str, supplied: Collection[str] = ()
+) -> list[str]:
+    """Names of the environment variables the personas' ``network`` accounts need and that are unset.
+
+    Personas whose id is in ``supplied`` got their secret another way (the sandbox issues its own).
+    """
     missing: list[str] = []
     for persona in personas.values():
         identity = persona.social(network)
-        if identity is None:
+        if identity is None or persona.id in supplied:
             continue
         if identity.token_env is None:
             if persona.social_mode(network) == "automatic":
@@ -514,3 +524,33 @@ class PersonaAccounts:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class PollingChannel(PersonaAccounts):
+    """A social channel that hears replies by polling: one loop per persona that has a secret.
+
+    Sets ``poll_interval``, ``max_backoff`` and ``label`` (the network's name in logs) and implements
+    :meth:`poll_once`.
+    """
+
+    label: str
+    poll_interval: float
+    max_backoff: float
+
+    async def poll_once(self, persona: Persona, sink: InboundSink) -> None:
+        """One round of reading a persona's replies."""
+        raise NotImplementedError
+
+    async def listen(self, sink: InboundSink) -> None:
+        """Poll, until cancelled, for every persona that has a secret (a failed round never ends it)."""
+        personas = [p for p in self._identity_personas() if self._secret(p) is not None]
+        await listen_per_persona(
+            personas,
+            lambda persona: poll_forever(
+                f"{self.label} listener for {persona.id}",
+                lambda: self.poll_once(persona, sink),
+                interval=self.poll_interval,
+                max_backoff=self.max_backoff,
+                scrub=self._scrub,
+            ),
+        )

@@ -298,10 +298,11 @@ def _unsent_transport_error(exc: httpx.HTTPError) -> bool:
 # --------------------------------------------------------------------------------------------- channel
 
 
-class XChannel(social.PersonaAccounts):
+class XChannel(social.PollingChannel):
     """Posts probes on X (automatic personas only), looks up attached posts and listens for replies."""
 
     name = NAME
+    label = "X"
 
     def __init__(
         self,
@@ -820,29 +821,14 @@ class XChannel(social.PersonaAccounts):
             except ChannelError as exc:
                 log.warning("X mentions of %s: %s", persona.id, exc)
 
-    async def listen(self, sink: InboundSink) -> None:
-        """Poll, until cancelled, the conversations, mentions and DMs of every persona that has a token."""
-        personas = [p for p in self._identity_personas() if self._secret(p) is not None]
-        await social.listen_per_persona(
-            personas,
-            lambda persona: social.poll_forever(
-                f"X listener for {persona.id}",
-                lambda: self.poll_once(persona, sink),
-                interval=self.poll_interval,
-                max_backoff=self.max_backoff,
-                scrub=self._scrub,
-            ),
-        )
-
     # ------------------------------------------------------------------------------------ the rest
 
     def describe(self) -> ChannelDescription:
         """Token variables the personas use (and which are unset), how replies are read, the modes."""
-        unpassed = {k: p for k, p in self.personas.items() if k not in self._secrets}
         return ChannelDescription(
             name=NAME,
             credentials=social.credential_names(self.personas, NAME),
-            missing_credentials=tuple(social.missing_secrets(unpassed, NAME)),
+            missing_credentials=tuple(social.missing_secrets(self.personas, NAME, self._secrets)),
             listens_with=(
                 f"X API v2 recent search by conversation, mentions timeline and DM events,"
                 f" polled every {self.poll_interval:.0f} s"

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from replybench.channels.base import Channel, OutboundProbe, PacedChannel, ReconcilingChannel
 from replybench.channels.social import assisted_instructions
 from replybench.engine.ingest import Ingestor, reconcile_sending
-from replybench.engine.runs import create_run
+from replybench.engine.runs import create_run, run_persona
 from replybench.errors import ReplybenchError, SendBlocked, SendFailed, SendUncertain, UnknownSuiteError
-from replybench.models import SOCIAL_NETWORKS, TERMINAL_STATES, Persona, ProbeState, Target, Workspace
+from replybench.models import SOCIAL_NETWORKS, TERMINAL_STATES, ProbeState, Target, Workspace
 from replybench.plan import do_not_contact_reason
 from replybench.store import ProbeRecord, RunRecord, Store
 from replybench.timefmt import utcnow
@@ -328,11 +328,6 @@ class Engine:
             return self.ws.targets[target_id]
         return Target.model_validate(snap)
 
-    def _persona(self, run: RunRecord, persona_id: str) -> Persona:
-        if persona_id in self.ws.personas:
-            return self.ws.personas[persona_id]
-        return Persona.model_validate(run.snapshot["personas"][persona_id])
-
     async def _dispatch(
         self, run: RunRecord, channel: Channel, probe: ProbeRecord, target: Target, wait_limit: timedelta
     ) -> None:
@@ -374,7 +369,7 @@ class Engine:
             probe_id=probe.id,
             token=probe.token,
             target=target,
-            persona=self._persona(run, probe.persona_id),
+            persona=run_persona(self.ws, run, probe.persona_id),
             subject=probe.subject,
             body=probe.body,
             message_id=probe.message_id,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ulid import ULID
 
-from replybench.models import ProbeState, Suite, Workspace
+from replybench.models import Persona, ProbeState, Suite, Workspace
 from replybench.plan import make_plan
 from replybench.store import ProbeRecord, RunRecord, Store
 from replybench.templating import context, render
@@ -25,6 +25,13 @@ def snapshot(ws: Workspace, suite: Suite, target_ids: set[str]) -> dict[str, obj
         "personas": {p: ws.personas[p].model_dump(mode="json") for p in suite.personas},
         "scripts": {s: ws.scripts[s].model_dump(mode="json") for s in suite.scripts},
     }
+
+
+def run_persona(ws: Workspace, run: RunRecord, persona_id: str) -> Persona:
+    """A run's persona: the workspace's current definition, else the one the run's snapshot kept."""
+    if persona_id in ws.personas:
+        return ws.personas[persona_id]
+    return Persona.model_validate(run.snapshot["personas"][persona_id])
 
 
 def build_run(ws: Workspace, suite: Suite, now: datetime) -> tuple[RunRecord, list[ProbeRecord]]:
