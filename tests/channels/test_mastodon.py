@@ -29,7 +29,8 @@ from replybench.models import Persona, Target
 from replybench.sandbox.mastodon import SandboxMastodon
 from replybench.timefmt import iso_ms, utcnow
 from tests.asynctest import async_test
-from tests.channels.mastodon_helpers import DOMAIN, TOKEN_ENV, company, persona, wait_until, world
+from tests.channels.mastodon_helpers import DOMAIN, TOKEN_ENV, company, persona, world
+from tests.channels.social.helpers import wait_until
 from tests.outbound import outbound_probe
 
 

@@ -25,7 +25,8 @@ from replybench.sandbox import Sandbox
 from replybench.sandbox.mastodon import SandboxMastodon
 from replybench.timefmt import utcnow
 from tests.asynctest import async_test
-from tests.channels.mastodon_helpers import DOMAIN, SCALE, company, wait_until
+from tests.channels.mastodon_helpers import DOMAIN, SCALE, company
+from tests.channels.social.helpers import wait_until
 
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replybench.channels import social
-from replybench.channels.base import InboundItem, SendReceipt
+from replybench.channels.base import SendReceipt
 from replybench.channels.facebook import (
     FacebookChannel,
     FacebookObject,
@@ -35,6 +35,7 @@ from replybench.models import EmailIdentity, Endpoints, Persona, SocialEndpoint,
 from replybench.store import RunRecord, Store, open_store
 from replybench.timefmt import utcnow
 from tests.asynctest import async_test
+from tests.channels.social.helpers import Sink, wait_until
 from tests.outbound import outbound_probe
 from tests.replay import ReplayServer, load_cassette
 from tests.storebuilders import planned_probes
@@ -96,27 +97,6 @@ def attached(store: Store, external_id: str, sent_at: datetime, evidence: dict[s
     receipt = SendReceipt(sent_at, "facebook-created_time", dict(evidence), external_id=external_id)
     assert store.attach(probe.id, receipt, sent_at + timedelta(days=7))
     return probe.id
-
-
-class Sink:
-    """Collects inbound items."""
-
-    def __init__(self) -> None:
-        self.items: list[InboundItem] = []
-
-    async def __call__(self, item: InboundItem) -> None:
-        self.items.append(item)
-
-    @property
-    def keys(self) -> list[str | None]:
-        return [i.key for i in self.items]
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 # --------------------------------------------------------------------------------------------- URLs
@@ -359,7 +339,7 @@ async def test_the_messenger_conversation_is_read_newest_first_until_the_probe(t
         channel = channel_for(server, store, poll_interval=0.02)
         sink = Sink()
         task = asyncio.create_task(channel.listen(sink))
-        await until(lambda: len(server.calls("GET", f"/v21.0/{CONV}/messages")) >= 3)
+        await wait_until(lambda: len(server.calls("GET", f"/v21.0/{CONV}/messages")) >= 3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -487,7 +467,7 @@ async def test_network_errors_never_end_the_listener_and_never_show_the_token(
     channel = channel_for(f"http://127.0.0.1:{port}", store, poll_interval=0.01)
     channel.max_backoff = 0.02
     task = asyncio.create_task(channel.listen(Sink()))
-    await until(lambda: caplog.text.count("Facebook listener for anna failed") >= 3)
+    await wait_until(lambda: caplog.text.count("Facebook listener for anna failed") >= 3)
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

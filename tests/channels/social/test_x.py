@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replybench.channels import social
-from replybench.channels.base import InboundItem, SendReceipt
+from replybench.channels.base import SendReceipt
 from replybench.channels.social import MalformedSocialItem
 from replybench.channels.x import (
     MAX_CHARS,
@@ -31,6 +31,7 @@ from replybench.errors import ChannelError, SendFailed, SendUncertain
 from replybench.models import EmailIdentity, Endpoints, Persona, SocialEndpoint, SocialIdentity, Target
 from replybench.store import RunRecord, Store, open_store
 from tests.asynctest import async_test
+from tests.channels.social.helpers import Sink, wait_until
 from tests.outbound import outbound_probe
 from tests.replay import ReplayServer, load_cassette
 from tests.storebuilders import planned_probes
@@ -98,27 +99,6 @@ def watched(store: Store, external_id: str, sent_at: datetime, evidence: dict[st
     receipt = SendReceipt(sent_at, "x-created_at", dict(evidence), external_id=external_id)
     assert store.mark_sent(probe.id, receipt, sent_at + timedelta(days=7))
     return probe.id
-
-
-class Sink:
-    """Collects inbound items; can wait until some have arrived."""
-
-    def __init__(self) -> None:
-        self.items: list[InboundItem] = []
-
-    async def __call__(self, item: InboundItem) -> None:
-        self.items.append(item)
-
-    @property
-    def keys(self) -> list[str | None]:
-        return [i.key for i in self.items]
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def closed_port() -> str:
@@ -374,7 +354,7 @@ async def test_listener_pushes_conversation_replies_and_mentions_timed_by_create
         sink = Sink()
         task = asyncio.create_task(channel.listen(sink))
         # Two rounds: the second asks only for what is newer than the first one's newest post.
-        await until(lambda: bool(server.calls("GET", f"/2/users/{ANNA_ID}/mentions")[1:]))
+        await wait_until(lambda: bool(server.calls("GET", f"/2/users/{ANNA_ID}/mentions")[1:]))
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -507,7 +487,7 @@ async def test_network_errors_never_end_the_listener_and_never_show_the_token(
     channel = channel_for(await closed_port(), store, poll_interval=0.01)
     channel.max_backoff = 0.02
     task = asyncio.create_task(channel.listen(Sink()))
-    await until(lambda: caplog.text.count("X listener for anna failed") >= 3)
+    await wait_until(lambda: caplog.text.count("X listener for anna failed") >= 3)
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
